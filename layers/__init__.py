@@ -1,1 +1,31 @@
-"""layers."""
+"""Layers: schemas, reading/writing files, validation, provenance and the catalogue.
+
+>>> import layers
+>>> layers.read_layer("subdistricts").crs.to_epsg()
+4326
+"""
+
+from layers.catalogue import catalogue
+from layers.errors import LayerError, Problem
+from layers.io import LoadResult, load_file, read_layer, read_table, write_layer
+from layers.schema import GEOMETRY_QUALITIES, SCHEMAS, Column, LayerSchema
+from layers.studyarea import DEFAULT_AREA, StudyArea, available_areas, load_study_area
+
+__all__ = [
+    "DEFAULT_AREA",
+    "GEOMETRY_QUALITIES",
+    "SCHEMAS",
+    "Column",
+    "LayerError",
+    "LayerSchema",
+    "LoadResult",
+    "Problem",
+    "StudyArea",
+    "available_areas",
+    "catalogue",
+    "load_file",
+    "load_study_area",
+    "read_layer",
+    "read_table",
+    "write_layer",
+]

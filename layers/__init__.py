@@ -7,7 +7,15 @@
 
 from layers.catalogue import catalogue
 from layers.errors import LayerError, Problem
-from layers.io import LoadResult, load_file, read_layer, read_table, write_layer
+from layers.io import (
+    LoadResult,
+    import_layer,
+    load_file,
+    read_layer,
+    read_table,
+    replace_geometry,
+    write_layer,
+)
 from layers.schema import GEOMETRY_QUALITIES, SCHEMAS, Column, LayerSchema
 from layers.studyarea import DEFAULT_AREA, StudyArea, available_areas, load_study_area
 
@@ -23,9 +31,11 @@ __all__ = [
     "StudyArea",
     "available_areas",
     "catalogue",
+    "import_layer",
     "load_file",
     "load_study_area",
     "read_layer",
     "read_table",
+    "replace_geometry",
     "write_layer",
 ]

@@ -7,6 +7,7 @@ all problems and raises one :class:`~layers.errors.LayerError`; nothing is half-
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -180,7 +181,8 @@ def _convert_crs(
             )
         out = gdf.set_crs("EPSG:4326", allow_override=True)
         out = gcrs.convert_gdf(out, src, "wgs84")
-        changes.append(f"converted coordinates from {src.upper()} to WGS-84 (EPSG:4326)")
+        label = "GCJ-02" if src == "gcj02" else "BD-09"
+        changes.append(f"converted coordinates from {label} to WGS-84 (EPSG:4326)")
         return out
     if source_crs:
         try:
@@ -457,7 +459,23 @@ def _cached(path: str, mtime: float, schema: str, area_file: str) -> pd.DataFram
     return load_file(path, schema, area=study, extra="error", repair=False).gdf
 
 
-def read_layer(name: str, area: StudyArea | str = DEFAULT_AREA) -> gpd.GeoDataFrame:
+def user_dir() -> Path | None:
+    """Folder of imported layers that take precedence over shipped ones (``GREENMAP_USER_DATA``)."""
+    value = os.environ.get("GREENMAP_USER_DATA")
+    return Path(value) if value else None
+
+
+def _override_path(study: StudyArea, name: str, base: Path | None) -> Path | None:
+    if base is None:
+        return None
+    suffix = ".csv" if SCHEMAS[name].is_table else ".geojson"
+    path = base / study.name / f"{name}{suffix}"
+    return path if path.exists() else None
+
+
+def read_layer(
+    name: str, area: StudyArea | str = DEFAULT_AREA, *, user_data: Path | None = None
+) -> gpd.GeoDataFrame:
     """Read one of a study area's layers, validated, in EPSG:4326.
 
     Shipped files are validated strictly (no repair, no unknown columns). Results are cached per file
@@ -472,7 +490,7 @@ def read_layer(name: str, area: StudyArea | str = DEFAULT_AREA) -> gpd.GeoDataFr
     ['approximate']
     """
     study = load_study_area(area) if isinstance(area, str) else area
-    path = study.path(name)
+    path = _override_path(study, name, user_data or user_dir()) or study.path(name)
     if not path.exists():
         raise LayerError([Problem(str(path), None, None, f"layer '{name}' file not found")])
     cfg = str(study.config_file) if study.config_file else str(study.data_dir)
@@ -483,9 +501,123 @@ def read_layer(name: str, area: StudyArea | str = DEFAULT_AREA) -> gpd.GeoDataFr
     return out
 
 
-def read_table(name: str, area: StudyArea | str = DEFAULT_AREA) -> pd.DataFrame:
+def read_table(
+    name: str, area: StudyArea | str = DEFAULT_AREA, *, user_data: Path | None = None
+) -> pd.DataFrame:
     """Read one of a study area's attribute tables (``indicators``, ``indicator_definitions``)."""
-    return pd.DataFrame(read_layer(name, area))
+    return pd.DataFrame(read_layer(name, area, user_data=user_data))
+
+
+def replace_geometry(
+    base: gpd.GeoDataFrame, new: gpd.GeoDataFrame, key: str, *, label: str = "imported"
+) -> gpd.GeoDataFrame:
+    """Keep ``base``'s attributes but take geometry, quality and a source note from ``new`` by key.
+
+    Used when a real boundary layer (official or OSM) replaces approximate geometry: published attributes
+    (areas, populations, names) stay, the geometry and its provenance change. Keys of ``new`` unknown to
+    ``base`` raise :class:`LayerError`; base rows without a match keep their geometry.
+
+    Examples
+    --------
+    >>> base = gpd.GeoDataFrame({"code": ["a", "b"], "pop": [1, 2], "source": ["x", "y"],
+    ...     "geometry_quality": ["approximate"] * 2}, geometry=[shapely.box(0, 0, 1, 1)] * 2)
+    >>> new = gpd.GeoDataFrame({"code": ["a"], "source": ["OSM"], "geometry_quality": ["osm"]},
+    ...     geometry=[shapely.box(0, 0, 2, 2)])
+    >>> out = replace_geometry(base, new, "code", label="OSM")
+    >>> out.geometry_quality.tolist(), out.area.tolist(), out["pop"].tolist()
+    (['osm', 'approximate'], [4.0, 1.0], [1, 2])
+    """
+    extra = sorted(set(new[key]) - set(base[key]))
+    if extra:
+        raise LayerError(
+            [Problem(label, None, key, f"keys not in the existing layer: {', '.join(map(str, extra))}")]
+        )
+    out = base.copy()
+    idx = pd.Index(out[key])
+    pos = idx.get_indexer(new[key])
+    geom = out.geometry.array.copy()
+    geom[pos] = new.geometry.array
+    out = out.set_geometry(gpd.GeoSeries(geom, index=out.index, crs=base.crs))
+    quality = out["geometry_quality"].to_numpy(dtype=object, copy=True)
+    quality[pos] = new["geometry_quality"].to_numpy(dtype=object)
+    out["geometry_quality"] = quality
+    sources = out["source"].to_numpy(dtype=object, copy=True)
+    sources[pos] = [f"{s}; geometry: {n}" for s, n in zip(sources[pos], new["source"], strict=True)]
+    out["source"] = sources
+    return out
+
+
+def import_layer(
+    path: str | os.PathLike[str],
+    name: str,
+    *,
+    area: StudyArea | str = DEFAULT_AREA,
+    user_data: Path | None = None,
+    geometry_only: bool = False,
+    **load_kwargs: Any,
+) -> LoadResult:
+    """Validate a file as layer ``name`` and store it in the user data folder, where it replaces the shipped one.
+
+    Parameters
+    ----------
+    path : path
+        The file to import (any format :func:`load_file` reads).
+    name : str
+        The layer it becomes (``"subdistricts"``, ``"parks"``, ``"residential"`` …).
+    area : StudyArea or str
+        Study area.
+    user_data : Path, optional
+        Folder for imported layers (default ``GREENMAP_USER_DATA``).
+    geometry_only : bool
+        Keep the current layer's attributes and replace only geometry, quality and source, matched by key
+        (see :func:`replace_geometry`): e.g. OSM boundaries for the 街道 with their published areas kept.
+    **load_kwargs
+        Passed to :func:`load_file` (``column_map``, ``source_crs``, ``source``, ``geometry_quality``,
+        ``extra``, ``repair``).
+
+    Returns
+    -------
+    LoadResult
+        The stored layer and the changes made; ``changes`` ends with where it was stored.
+    """
+    study = load_study_area(area) if isinstance(area, str) else area
+    base_dir = user_data or user_dir()
+    if base_dir is None:
+        raise LayerError(
+            [Problem(str(path), None, "user_data", "no user data folder: set GREENMAP_USER_DATA")]
+        )
+    if geometry_only:
+        current = read_layer(name, study, user_data=base_dir)
+        sch = SCHEMAS[name]
+        loose = LayerSchema(
+            sch.name,
+            sch.title_zh,
+            sch.title_en,
+            sch.key,
+            tuple(
+                c if c.name in (sch.key, "source", "geometry_quality") else dataclasses.replace(c, required=False)
+                for c in sch.columns
+            ),
+            sch.geometry_types,
+            sch.geometry_required,
+        )
+        load_kwargs.setdefault("extra", "drop")
+        result = load_file(path, loose, area=study, **load_kwargs)
+        gdf = replace_geometry(current, result.gdf, sch.key, label=str(path))
+        result.changes.append(
+            f"replaced geometry of {len(result.gdf)} of {len(current)} features by key '{sch.key}'"
+        )
+    else:
+        result = load_file(path, name, area=study, **load_kwargs)
+        gdf = result.gdf
+    suffix = ".csv" if SCHEMAS[name].is_table else ".geojson"
+    target = base_dir / study.name / f"{name}{suffix}"
+    write_layer(gdf, target)
+    # Re-read through the strict path so what is stored is exactly what read_layer returns.
+    load_file(target, name, area=study, repair=False)
+    result.gdf = gdf
+    result.changes.append(f"stored as {target}")
+    return result
 
 
 def write_layer(gdf: pd.DataFrame, path: str | os.PathLike[str], *, layer: str | None = None) -> Path:

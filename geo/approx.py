@@ -104,8 +104,8 @@ def partition_outline(
     x0, y0, x1, y1 = outline.bounds
     xs = np.arange(x0, x1, cell_size_m)
     ys = np.arange(y0, y1, cell_size_m)
-    gx, gy = np.meshgrid(xs, ys)
-    gx, gy = gx.ravel(), gy.ravel()
+    mx, my = np.meshgrid(xs, ys)
+    gx, gy = mx.ravel(), my.ravel()
     boxes = shapely.box(gx, gy, gx + cell_size_m, gy + cell_size_m)
     shapely.prepare(outline)
     hit = shapely.intersects(outline, boxes)
@@ -163,15 +163,17 @@ def partition_outline(
         weights = weights * ratio**0.3
         labels = assign(weights)
     labels = best[1]
-    areas = np.bincount(labels, weights=cell_area, minlength=n)
+    final: NDArray[np.float64] = np.bincount(labels, weights=cell_area, minlength=n).astype(
+        np.float64
+    )
     order = np.argsort(labels, kind="stable")
     splits = np.cumsum(np.bincount(labels, minlength=n))[:-1]
     polys = [shapely.coverage_union_all(group) for group in np.split(cells[order], splits)]
     out = gpd.GeoSeries(polys, index=points.index, crs=points.crs)
     max_err = (
-        float(np.max(np.abs(areas[known] - scaled[known]) / scaled[known])) if known.any() else 0.0
+        float(np.max(np.abs(final[known] - scaled[known]) / scaled[known])) if known.any() else 0.0
     )
-    return out, PartitionReport(areas, scaled, max_err, it)
+    return out, PartitionReport(final, scaled, max_err, it)
 
 
 def circles_of_area(

@@ -23,7 +23,9 @@ def _print_table(df: pd.DataFrame, fmt: str, out: str | None) -> None:
     elif fmt == "json":
         text = df.to_json(orient="records", force_ascii=False, indent=1) + "\n"
     else:
-        with pd.option_context("display.max_rows", 500, "display.width", 200, "display.max_colwidth", 40):
+        with pd.option_context(
+            "display.max_rows", 500, "display.width", 200, "display.max_colwidth", 40
+        ):
             text = df.to_string(index=False) + "\n"
     if out:
         Path(out).write_text(text, encoding="utf-8")
@@ -39,7 +41,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.basemap:
         config["BASEMAP"] = args.basemap
     print(f"GreenMap Xicheng 西城区绿化地图: http://{args.host}:{args.port}/", flush=True)
-    serve(host=args.host, port=args.port, workers=args.workers, production=not args.dev, config=config)
+    serve(
+        host=args.host, port=args.port, workers=args.workers, production=not args.dev, config=config
+    )
     return EXIT_OK
 
 
@@ -132,14 +136,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog="greenmap",
         description="GreenMap Xicheng 西城区城市更新与绿化地图服务: park coverage, projects, web map.",
     )
-    parser.add_argument("--area", default="xicheng", help="study area (data/studyareas/<name>.toml)")
+    parser.add_argument(
+        "--area", default="xicheng", help="study area (data/studyareas/<name>.toml)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("serve", help="start the web map")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5000)
     p.add_argument("--workers", type=int, default=8, help="waitress worker threads")
-    p.add_argument("--dev", action="store_true", help="Flask development server instead of waitress")
+    p.add_argument(
+        "--dev", action="store_true", help="Flask development server instead of waitress"
+    )
     p.add_argument("--basemap", choices=["none", "osm", "tianditu", "amap"], default=None)
     p.set_defaults(func=cmd_serve)
 
@@ -148,22 +156,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", help="write to this file instead of stdout")
     p.set_defaults(func=cmd_layers)
 
-    p = sub.add_parser("import", help="validate a file and store it as a layer (replacing the shipped one)")
-    p.add_argument("layer", help="layer name: subdistricts, parks, historic_blocks, projects, residential …")
+    p = sub.add_parser(
+        "import", help="validate a file and store it as a layer (replacing the shipped one)"
+    )
+    p.add_argument(
+        "layer", help="layer name: subdistricts, parks, historic_blocks, projects, residential …"
+    )
     p.add_argument("file", help="GeoJSON, GeoPackage, Shapefile, FlatGeobuf or CSV")
     p.add_argument("--map", action="append", metavar="FILE_COL=LAYER_COL", help="rename a column")
     p.add_argument("--crs", help="source CRS when missing or wrong: EPSG:xxxx, gcj02 or bd09")
-    p.add_argument("--source", help="citation for every feature, when the file has no 'source' column")
+    p.add_argument(
+        "--source", help="citation for every feature, when the file has no 'source' column"
+    )
     p.add_argument(
         "--quality",
         choices=["official", "osm", "user", "approximate"],
         help="geometry_quality for every feature, when the file has none",
     )
     p.add_argument("--extra", choices=["error", "drop", "keep"], default="error")
-    p.add_argument("--no-repair", action="store_true", help="reject invalid geometry instead of repairing")
-    p.add_argument("--geometry-only", action="store_true", help="replace geometry, keep published attributes")
+    p.add_argument(
+        "--no-repair", action="store_true", help="reject invalid geometry instead of repairing"
+    )
+    p.add_argument(
+        "--geometry-only", action="store_true", help="replace geometry, keep published attributes"
+    )
     p.add_argument("--file-layer", help="layer inside a GeoPackage")
-    p.add_argument("--user-data", help="folder for imported layers (default $GREENMAP_USER_DATA or instance/data)")
+    p.add_argument(
+        "--user-data",
+        help="folder for imported layers (default $GREENMAP_USER_DATA or instance/data)",
+    )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("rules", help="list or show coverage rule sets (data/rules/*.toml)")
@@ -174,8 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("coverage", help="park service-radius coverage, district and per 街道")
     p.add_argument("--rule", default=None, help="rule set id (default: the study area's)")
-    p.add_argument("--year", type=int, default=None, help="as-of year: parks plus projects done by then")
-    p.add_argument("--include-planned", action="store_true", help="also count planned green projects")
+    p.add_argument(
+        "--year", type=int, default=None, help="as-of year: parks plus projects done by then"
+    )
+    p.add_argument(
+        "--include-planned", action="store_true", help="also count planned green projects"
+    )
     p.add_argument("--subdistrict", help="9-digit 街道 code")
     p.add_argument("--variant", choices=["all_land", "non_historic"])
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")

@@ -38,7 +38,9 @@ def catalogue(area: StudyArea | str = DEFAULT_AREA) -> pd.DataFrame:
                 int((df["geometry_quality"] == q).sum()) if "geometry_quality" in df else 0
             )
         sources = sorted({s for s in df["source"].dropna()}) if "source" in df else []
-        row["sources"] = "; ".join(sources[:3]) + (f" (+{len(sources) - 3} more)" if len(sources) > 3 else "")
+        row["sources"] = "; ".join(sources[:3]) + (
+            f" (+{len(sources) - 3} more)" if len(sources) > 3 else ""
+        )
         row["file"] = study.layers[name]
         rows.append(row)
     return pd.DataFrame(rows)

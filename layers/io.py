@@ -52,7 +52,11 @@ def _as_schema(schema: str | LayerSchema) -> LayerSchema:
         return schema
     if schema not in SCHEMAS:
         raise LayerError(
-            [Problem("<schema>", None, "layer", f"unknown layer '{schema}'; known: {sorted(SCHEMAS)}")]
+            [
+                Problem(
+                    "<schema>", None, "layer", f"unknown layer '{schema}'; known: {sorted(SCHEMAS)}"
+                )
+            ]
         )
     return SCHEMAS[schema]
 
@@ -77,10 +81,19 @@ def _read_raw(path: Path, schema: LayerSchema, layer: str | None) -> pd.DataFram
         raise
     except UnicodeDecodeError as exc:
         raise LayerError([Problem(name, None, None, f"not UTF-8 text: {exc}")]) from exc
-    except Exception as exc:  # pyogrio/pandas raise many types; the user needs the message, not a trace
+    except (
+        Exception
+    ) as exc:  # pyogrio/pandas raise many types; the user needs the message, not a trace
         raise LayerError([Problem(name, None, None, f"cannot read file: {exc}")]) from exc
     raise LayerError(
-        [Problem(name, None, None, f"unsupported file type '{suffix}' (use .geojson .gpkg .shp .fgb .csv)")]
+        [
+            Problem(
+                name,
+                None,
+                None,
+                f"unsupported file type '{suffix}' (use .geojson .gpkg .shp .fgb .csv)",
+            )
+        ]
     )
 
 
@@ -125,11 +138,15 @@ def _coerce(df: pd.DataFrame, schema: LayerSchema, name: str, problems: list[Pro
             num = pd.to_numeric(raw.where(~blank, None), errors="coerce")
             bad = np.flatnonzero(num.isna().to_numpy() & ~blank)
             for i in bad[:50]:
-                problems.append(Problem(name, int(i) + 1, col.name, f"not a number: {raw.iloc[i]!r}"))
+                problems.append(
+                    Problem(name, int(i) + 1, col.name, f"not a number: {raw.iloc[i]!r}")
+                )
             if col.dtype == "int":
                 frac = np.flatnonzero(num.notna().to_numpy() & (num.fillna(0) % 1 != 0).to_numpy())
                 for i in frac[:50]:
-                    problems.append(Problem(name, int(i) + 1, col.name, f"not a whole number: {raw.iloc[i]!r}"))
+                    problems.append(
+                        Problem(name, int(i) + 1, col.name, f"not a whole number: {raw.iloc[i]!r}")
+                    )
                 df[col.name] = num.round().astype("Int64") if len(frac) == 0 else num
             else:
                 df[col.name] = num.astype("float64")
@@ -137,7 +154,9 @@ def _coerce(df: pd.DataFrame, schema: LayerSchema, name: str, problems: list[Pro
                 low = np.flatnonzero((num < col.minimum).fillna(False).to_numpy())
                 for i in low[:50]:
                     problems.append(
-                        Problem(name, int(i) + 1, col.name, f"{raw.iloc[i]!r} is below {col.minimum}")
+                        Problem(
+                            name, int(i) + 1, col.name, f"{raw.iloc[i]!r} is below {col.minimum}"
+                        )
                     )
         elif col.dtype == "bool":
             text = raw.astype("string").str.strip().str.lower()
@@ -148,11 +167,15 @@ def _coerce(df: pd.DataFrame, schema: LayerSchema, name: str, problems: list[Pro
                 val = raw.astype("boolean")
             bad = np.flatnonzero(val.isna().to_numpy() & ~blank)
             for i in bad[:50]:
-                problems.append(Problem(name, int(i) + 1, col.name, f"not true/false: {raw.iloc[i]!r}"))
+                problems.append(
+                    Problem(name, int(i) + 1, col.name, f"not true/false: {raw.iloc[i]!r}")
+                )
             df[col.name] = val
         else:
             text = raw.astype("string").str.strip()
-            df[col.name] = text.where(~blank, pd.NA).astype(object).where(~blank, None)
+            values = text.astype(object).to_numpy(copy=True)
+            values[blank] = None
+            df[col.name] = values
             if col.choices is not None:
                 bad = np.flatnonzero(~blank & ~text.isin(col.choices).fillna(False).to_numpy())
                 for i in bad[:50]:
@@ -166,7 +189,9 @@ def _coerce(df: pd.DataFrame, schema: LayerSchema, name: str, problems: list[Pro
                     )
         if not col.nullable:
             for i in np.flatnonzero(blank)[:50]:
-                problems.append(Problem(name, int(i) + 1, col.name, "empty, but a value is required"))
+                problems.append(
+                    Problem(name, int(i) + 1, col.name, "empty, but a value is required")
+                )
 
 
 def _convert_crs(
@@ -177,7 +202,14 @@ def _convert_crs(
         src = "gcj02" if datum.startswith("gcj") else "bd09"
         if gdf.crs is not None and not CRS(gdf.crs).is_geographic:
             raise LayerError(
-                [Problem(name, None, "crs", f"declared {src} but the file's CRS is projected ({gdf.crs})")]
+                [
+                    Problem(
+                        name,
+                        None,
+                        "crs",
+                        f"declared {src} but the file's CRS is projected ({gdf.crs})",
+                    )
+                ]
             )
         out = gdf.set_crs("EPSG:4326", allow_override=True)
         out = gcrs.convert_gdf(out, src, "wgs84")
@@ -188,14 +220,19 @@ def _convert_crs(
         try:
             declared = CRS.from_user_input(source_crs)
         except Exception as exc:
-            raise LayerError([Problem(name, None, "crs", f"unknown CRS {source_crs!r}: {exc}")]) from exc
+            raise LayerError(
+                [Problem(name, None, "crs", f"unknown CRS {source_crs!r}: {exc}")]
+            ) from exc
         if gdf.crs is not None and CRS(gdf.crs) != declared:
             changes.append(f"file CRS {gdf.crs} overridden by the declared {source_crs}")
         gdf = gdf.set_crs(declared, allow_override=True)
     if gdf.crs is None:
         bounds = gdf.geometry.total_bounds
         if gdf.geometry.notna().any() and not (
-            -180 <= bounds[0] <= 180 and -90 <= bounds[1] <= 90 and bounds[2] <= 180 and bounds[3] <= 90
+            -180 <= bounds[0] <= 180
+            and -90 <= bounds[1] <= 90
+            and bounds[2] <= 180
+            and bounds[3] <= 90
         ):
             raise LayerError(
                 [
@@ -282,7 +319,9 @@ def _check_geometry(
                 )
             )
         if len(rows) > 20:
-            problems.append(Problem(name, None, "geometry", f"{len(rows)} features outside the extent"))
+            problems.append(
+                Problem(name, None, "geometry", f"{len(rows)} features outside the extent")
+            )
     return gdf
 
 
@@ -354,7 +393,10 @@ def load_file(
         absent = [k for k in column_map if k not in df.columns]
         if absent:
             raise LayerError(
-                [Problem(name, None, k, "column named in the column mapping is not in the file") for k in absent]
+                [
+                    Problem(name, None, k, "column named in the column mapping is not in the file")
+                    for k in absent
+                ]
             )
         df = df.rename(columns=dict(column_map))
         changes.append("renamed columns: " + ", ".join(f"{k}→{v}" for k, v in column_map.items()))
@@ -408,9 +450,9 @@ def load_file(
     _coerce(df, sch, name, problems)
 
     key = df[sch.key]
-    dup = key[key.notna() & key.duplicated(keep=False)]
-    for i, value in list(dup.items())[:20]:
-        problems.append(Problem(name, int(i) + 1, sch.key, f"duplicate key {value!r}"))
+    dup_rows = np.flatnonzero((key.notna() & key.duplicated(keep=False)).to_numpy())
+    for i in dup_rows[:20]:
+        problems.append(Problem(name, int(i) + 1, sch.key, f"duplicate key {key.iloc[i]!r}"))
 
     codes = known_codes
     ref_cols = [c for c in sch.columns if c.ref == "subdistricts.code"]
@@ -418,19 +460,28 @@ def load_file(
         codes = set(read_layer("subdistricts", study)["code"])
     if codes is not None:
         for col in ref_cols:
-            for i, value in df[col.name].items():
-                if value is None or value is pd.NA:
+            for i, value in enumerate(df[col.name]):
+                if pd.isna(value):
                     continue
-                unknown_codes = [c for c in str(value).split(";") if c.strip() and c.strip() not in codes]
+                unknown_codes = [
+                    c for c in str(value).split(";") if c.strip() and c.strip() not in codes
+                ]
                 if unknown_codes:
                     problems.append(
-                        Problem(name, int(i) + 1, col.name, f"unknown 街道 code(s): {', '.join(unknown_codes)}")
+                        Problem(
+                            name,
+                            int(i) + 1,
+                            col.name,
+                            f"unknown 街道 code(s): {', '.join(unknown_codes)}",
+                        )
                     )
 
     if sch.is_table:
         if problems:
             raise LayerError(problems)
-        return LoadResult(pd.DataFrame(df[sch.column_names + ([] if extra != "keep" else unknown)]), changes)
+        return LoadResult(
+            pd.DataFrame(df[sch.column_names + ([] if extra != "keep" else unknown)]), changes
+        )
 
     assert isinstance(df, gpd.GeoDataFrame)
     if problems:
@@ -440,10 +491,17 @@ def load_file(
     has_geom = np.asarray(~(df.geometry.isna() | df.geometry.is_empty), dtype=bool)
     quality = df["geometry_quality"].to_numpy(dtype=object)
     for i in np.flatnonzero(has_geom & (quality == "none"))[:20]:
-        problems.append(Problem(name, int(i) + 1, "geometry_quality", "is 'none' but the feature has geometry"))
+        problems.append(
+            Problem(name, int(i) + 1, "geometry_quality", "is 'none' but the feature has geometry")
+        )
     for i in np.flatnonzero(~has_geom & (quality != "none"))[:20]:
         problems.append(
-            Problem(name, int(i) + 1, "geometry_quality", f"is {quality[i]!r} but the feature has no geometry")
+            Problem(
+                name,
+                int(i) + 1,
+                "geometry_quality",
+                f"is {quality[i]!r} but the feature has no geometry",
+            )
         )
     if problems:
         raise LayerError(problems)
@@ -530,7 +588,14 @@ def replace_geometry(
     extra = sorted(set(new[key]) - set(base[key]))
     if extra:
         raise LayerError(
-            [Problem(label, None, key, f"keys not in the existing layer: {', '.join(map(str, extra))}")]
+            [
+                Problem(
+                    label,
+                    None,
+                    key,
+                    f"keys not in the existing layer: {', '.join(map(str, extra))}",
+                )
+            ]
         )
     out = base.copy()
     idx = pd.Index(out[key])
@@ -595,7 +660,9 @@ def import_layer(
             sch.title_en,
             sch.key,
             tuple(
-                c if c.name in (sch.key, "source", "geometry_quality") else dataclasses.replace(c, required=False)
+                c
+                if c.name in (sch.key, "source", "geometry_quality")
+                else dataclasses.replace(c, required=False)
                 for c in sch.columns
             ),
             sch.geometry_types,
@@ -620,7 +687,9 @@ def import_layer(
     return result
 
 
-def write_layer(gdf: pd.DataFrame, path: str | os.PathLike[str], *, layer: str | None = None) -> Path:
+def write_layer(
+    gdf: pd.DataFrame, path: str | os.PathLike[str], *, layer: str | None = None
+) -> Path:
     """Write a layer: GeoJSON (RFC 7946, 7 decimals), GeoPackage, FlatGeobuf or CSV by file suffix.
 
     GeoJSON is written in WGS-84 lon/lat with counter-clockwise exterior rings and no ``crs`` member.
@@ -649,6 +718,8 @@ def write_layer(gdf: pd.DataFrame, path: str | os.PathLike[str], *, layer: str |
         return path
     driver = {".gpkg": "GPKG", ".fgb": "FlatGeobuf", ".shp": "ESRI Shapefile"}.get(suffix)
     if driver is None:
-        raise ValueError(f"path: unsupported output type '{suffix}' (.geojson .gpkg .fgb .shp .csv)")
+        raise ValueError(
+            f"path: unsupported output type '{suffix}' (.geojson .gpkg .fgb .shp .csv)"
+        )
     out.to_file(path, driver=driver, engine="pyogrio", layer=layer)
     return path

@@ -71,7 +71,9 @@ def available_areas(root: Path | None = None) -> list[str]:
     return sorted(p.stem for p in (root / "studyareas").glob("*.toml"))
 
 
-def load_study_area(name: str | os.PathLike[str] = DEFAULT_AREA, root: Path | None = None) -> StudyArea:
+def load_study_area(
+    name: str | os.PathLike[str] = DEFAULT_AREA, root: Path | None = None
+) -> StudyArea:
     """Read a study area's configuration.
 
     Parameters

@@ -43,7 +43,9 @@ def test_every_feature_has_source_and_quality(name: str) -> None:
 
 def test_shipped_geojson_is_rfc7946() -> None:
     for name in GEO_LAYERS:
-        doc = json.loads((ROOT / "data" / "xicheng" / f"{name}.geojson").read_text(encoding="utf-8"))
+        doc = json.loads(
+            (ROOT / "data" / "xicheng" / f"{name}.geojson").read_text(encoding="utf-8")
+        )
         assert "crs" not in doc
         for feat in doc["features"]:
             assert "geometry_quality" in feat["properties"]

@@ -29,7 +29,9 @@ def _parks(n: int = 3, **overrides: object) -> gpd.GeoDataFrame:
         "geometry_quality": ["user"] * n,
     }
     data.update(overrides)
-    geoms = [shapely.box(LON + i * 0.003, LAT, LON + i * 0.003 + 0.001, LAT + 0.001) for i in range(n)]
+    geoms = [
+        shapely.box(LON + i * 0.003, LAT, LON + i * 0.003 + 0.001, LAT + 0.001) for i in range(n)
+    ]
     return gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
 
 
@@ -64,7 +66,10 @@ def test_extra_column_rejected_then_dropped_or_mapped(tmp_path: Path) -> None:
     assert "colour" not in load_file(path, "parks", extra="drop").gdf.columns
     assert "colour" in load_file(path, "parks", extra="keep").gdf.columns
     renamed = _write(_parks().rename(columns={"name_zh": "名称"}), tmp_path / "r.geojson")
-    assert load_file(renamed, "parks", column_map={"名称": "name_zh"}).gdf["name_zh"].iloc[0] == "公园0"
+    assert (
+        load_file(renamed, "parks", column_map={"名称": "name_zh"}).gdf["name_zh"].iloc[0]
+        == "公园0"
+    )
 
 
 def test_wrong_type_names_row_and_field(tmp_path: Path) -> None:

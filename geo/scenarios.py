@@ -414,3 +414,73 @@ def marginal_gains(
         kind="stable",
     ).reset_index(drop=True)
     return out[list(GAIN_COLUMNS)]
+
+
+def scenario_coverage(
+    residential: gpd.GeoDataFrame,
+    parks: gpd.GeoDataFrame,
+    rule: RuleSet,
+    *,
+    projects: gpd.GeoDataFrame | None = None,
+    year: int | None = None,
+    include_planned: bool = False,
+    subdistricts: gpd.GeoDataFrame | None = None,
+    historic_blocks: gpd.GeoDataFrame | None = None,
+    population_col: str | None = None,
+    quad_segs: int | None = None,
+) -> pd.DataFrame:
+    """The coverage table of a scenario: the parks of ``year`` under ``rule``, by district, 街道 and block.
+
+    One pipeline for the CLI, the web map and the Python API: :func:`parks_as_of` (when ``year`` is given),
+    :func:`geo.rules.assign_radii` (historic blocks as the exclusion zones of zone-dependent tiers), then
+    :func:`geo.indicator.coverage_table`. All inputs in one projected metric CRS.
+
+    Parameters
+    ----------
+    residential, parks : GeoDataFrame
+        Residential land and parks (metric CRS).
+    rule : RuleSet
+        The rule set.
+    projects : GeoDataFrame, optional
+        Projects whose finished green space counts from their completion year (needed with ``year``).
+    year : int, optional
+        As-of year; ``None`` uses ``parks`` as given.
+    include_planned : bool
+        Count planned green projects due by ``year`` too.
+    subdistricts, historic_blocks : GeoDataFrame, optional
+        Units of the breakdown and the historic blocks (exclusion of the non-historic variant).
+    population_col : str, optional
+        A population column of ``subdistricts`` spread over each 街道's residential land by area; by default
+        the parcels' own ``population`` column is used where present.
+    quad_segs : int, optional
+        Buffer segments per quarter circle (default: the rule's, else the engine's).
+
+    Returns
+    -------
+    DataFrame
+        :func:`geo.indicator.coverage_table`'s tidy table, with ``year`` added.
+    """
+    from geo.indicator import coverage_table
+    from geo.rules import assign_radii
+
+    current = parks
+    if year is not None:
+        if projects is None:
+            raise ValueError("projects: needed to build the parks of a given year")
+        current = parks_as_of(parks, projects, year, include_planned)
+    zones = None
+    if historic_blocks is not None and any(t.zone != "any" for t in rule.tiers):
+        zones = historic_blocks
+    assigned = assign_radii(current, rule, zones)
+    table = coverage_table(
+        residential,
+        assigned,
+        subdistricts=subdistricts,
+        historic_blocks=historic_blocks,
+        rule=rule,
+        quad_segs=quad_segs,
+        population_col=population_col,
+    )
+    table.insert(len(table.columns), "year", year)
+    table.attrs["parks_used"] = len(assigned)
+    return table

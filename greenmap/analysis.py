@@ -1,0 +1,164 @@
+"""The analyst's Python API: a study area's layers in its metric CRS, and coverage in one call.
+
+>>> from greenmap import analysis
+>>> study = analysis.load("xicheng")
+>>> study.metric_crs
+'EPSG:4548'
+>>> table = analysis.coverage_table("xicheng-2016", study=study)
+>>> sorted(table["scope"].unique())
+['district', 'subdistrict']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+import layers
+from geo.rules import RuleSet
+from geo.scenarios import marginal_gains as _marginal_gains
+from geo.scenarios import scenario_coverage
+from layers import rules as lrules
+
+#: Indicator ids whose officially reported values sit beside the computed coverage.
+REPORTED_COVERAGE = ("park_500m_coverage", "park_500m_coverage_non_historic")
+
+
+@dataclass
+class Study:
+    """A study area's layers, projected to its metric CRS (metres).
+
+    Attributes
+    ----------
+    area : layers.StudyArea
+        The configuration.
+    layers : dict of str to GeoDataFrame
+        ``district``, ``subdistricts``, ``parks``, ``historic_blocks``, ``projects``, ``residential`` (those
+        the study area has), in ``metric_crs``.
+    """
+
+    area: layers.StudyArea
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+
+    @property
+    def metric_crs(self) -> str:
+        return self.area.metric_crs
+
+    def __getitem__(self, name: str) -> gpd.GeoDataFrame:
+        if name not in self.layers:
+            raise KeyError(f"study area '{self.area.name}' has no layer '{name}'")
+        return self.layers[name]
+
+    def get(self, name: str) -> gpd.GeoDataFrame | None:
+        return self.layers.get(name)
+
+
+def load(area: str = "xicheng", *, user_data: Path | None = None) -> Study:
+    """Read every layer of a study area (imported layers first) and project it to the metric CRS."""
+    study = layers.load_study_area(area)
+    out = Study(study)
+    for name in ("district", "subdistricts", "parks", "historic_blocks", "projects", "residential"):
+        if name in study.layers:
+            gdf = layers.read_layer(name, study, user_data=user_data)
+            out.layers[name] = gdf.to_crs(study.metric_crs)
+    return out
+
+
+def _rule(rule: str | RuleSet | None, study: Study) -> RuleSet:
+    if isinstance(rule, RuleSet):
+        return rule
+    return lrules.load_rule(rule or study.area.default_rule)
+
+
+def coverage_table(
+    rule: str | RuleSet | None = None,
+    *,
+    year: int | None = None,
+    include_planned: bool = False,
+    area: str = "xicheng",
+    study: Study | None = None,
+) -> pd.DataFrame:
+    """Park service-radius coverage by district, 街道 and historic block, both official variants.
+
+    Parameters
+    ----------
+    rule : str or RuleSet, optional
+        Rule set id (``data/rules/<id>.toml``) or object; default: the study area's.
+    year : int, optional
+        As-of year: existing parks plus green projects done by then (with geometry).
+    include_planned : bool
+        Also count planned green projects due by ``year``.
+    area : str
+        Study area (ignored when ``study`` is given).
+    study : Study, optional
+        Layers already loaded with :func:`load`.
+
+    Returns
+    -------
+    DataFrame
+        One row per unit and variant (``all_land``, ``non_historic``): residential_m2, covered_m2, rate_pct,
+        arc_error_bound_pp, rule_id, quad_segs, year, …
+    """
+    study = study or load(area)
+    ruleset = _rule(rule, study)
+    return scenario_coverage(
+        study["residential"],
+        study["parks"],
+        ruleset,
+        projects=study.get("projects"),
+        year=year,
+        include_planned=include_planned,
+        subdistricts=study.get("subdistricts"),
+        historic_blocks=study.get("historic_blocks"),
+    )
+
+
+def marginal_gains(
+    rule: str | RuleSet | None = None,
+    *,
+    year: int = 2025,
+    include_planned: bool = True,
+    area: str = "xicheng",
+    study: Study | None = None,
+) -> pd.DataFrame:
+    """Each green project's own gain in covered residential land (m², percentage points), ranked.
+
+    Projects without geometry are listed with the reason, never dropped silently.
+    """
+    study = study or load(area)
+    return _marginal_gains(
+        study["residential"],
+        study["parks"],
+        study["projects"],
+        _rule(rule, study),
+        year,
+        historic_blocks=study.get("historic_blocks"),
+        include_planned=include_planned,
+    )
+
+
+def reported_series(area: str = "xicheng") -> pd.DataFrame:
+    """The officially reported coverage figures with their citations, as published (never recomputed).
+
+    >>> s = reported_series()
+    >>> s.loc[(s["year"] == 2021) & (s["kind"] == "actual"), "value"].item()
+    98.05
+    """
+    ind = layers.read_table("indicators", area)
+    cols = [
+        "indicator_id",
+        "name_zh",
+        "year",
+        "value",
+        "unit",
+        "kind",
+        "binding",
+        "scope",
+        "source",
+    ]
+    cols += ["source_file", "source_lines", "note"]
+    out = ind[ind["indicator_id"].isin(REPORTED_COVERAGE)][cols]
+    return out.sort_values(["year", "indicator_id", "kind"], kind="stable").reset_index(drop=True)

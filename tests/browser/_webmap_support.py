@@ -1,0 +1,82 @@
+"""Helpers shared by the browser tests (constants, the XSS data hook, request/console recorder)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+CHROMIUM = os.environ.get("GREENMAP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-sync",
+]
+XSS_NAME = "<img src=x onerror=alert(1)>"
+XSS_ID = "test-xss-1"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+
+def xss_hook(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Adds a test-only project whose name is an HTML payload (at a 街道's published interior point)."""
+    if name != "projects":
+        return frame
+    import layers
+
+    sd = layers.read_layer("subdistricts")
+    first = sd.iloc[0]
+    row: dict[str, Any] = {c: None for c in frame.columns}
+    row.update(
+        {
+            "project_id": XSS_ID,
+            "name_zh": XSS_NAME,
+            "category": "pocket_park",
+            "subdistrict_codes": str(first["code"]),
+            "subdistricts_zh": f"{first['name_zh']}<b>bold</b>",
+            "start_year": 2019,
+            "latest_status": "done",
+            "latest_status_year": 2020,
+            "status_history": "2019:planned;2020:done",
+            "adds_green_space": True,
+            "source": "test fixture <script>alert(2)</script>",
+            "geometry_quality": "user",
+        }
+    )
+    point = shapely.Point(float(first["interior_lon"]), float(first["interior_lat"]))
+    extra = frame.iloc[:0].copy()
+    extra = pd.concat([extra, pd.DataFrame([row])], ignore_index=True)
+    out = pd.concat([frame, extra], ignore_index=True)
+    geoms = [*np.asarray(frame.geometry.values).tolist(), point]
+    return frame.__class__(out.drop(columns=frame.geometry.name), geometry=geoms, crs=frame.crs)
+
+
+class Recorder:
+    """Console errors, page errors, dialogs and every request URL of a page."""
+
+    def __init__(self, page: Any) -> None:
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.requests: list[str] = []
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("request", lambda r: self.requests.append(r.url))
+
+        def on_dialog(d: Any) -> None:
+            self.dialogs.append(d.message)
+            d.dismiss()
+
+        page.on("dialog", on_dialog)
+
+
+def open_map(page: Any, url: str) -> None:
+    """Load the map page and wait until app.js has applied the view state."""
+    page.goto(url)
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)

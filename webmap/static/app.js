@@ -243,7 +243,8 @@
     },
     gaps: function (f) {
       var approx = f.properties.geometry_quality === "approximate";
-      return { color: "#cb181d", weight: 0.8, fillColor: "#fb6a4a", fillOpacity: 0.35, dashArray: approx ? "6 4" : null };
+      // a light hatch-like fill: the 街道 choropleth stays readable underneath
+      return { color: "#cb181d", weight: 1.2, fillColor: "#fb6a4a", fillOpacity: 0.12, dashArray: approx ? "6 4" : null };
     },
     candidates: function () {
       return { color: "#e6550d", weight: 2, fillColor: "#fdae6b", fillOpacity: 0.6, dashArray: "6 4" };

@@ -108,7 +108,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         _print_table(pd.DataFrame(rows), args.format, None)
         return EXIT_OK
     rule = lrules.load_rule(args.rule_id)
-    print(lrules.rule_path(rule.id).read_text(encoding="utf-8"))
+    print((Path(lrules.RULES_DIR) / f"{rule.id}.toml").read_text(encoding="utf-8"))
     return EXIT_OK
 
 
@@ -206,6 +206,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument("--output", "-o")
     p.set_defaults(func=cmd_coverage)
+
+    from greenmap.export_cmd import add_data_parser, add_export_parser
+    from greenmap.users_cmd import add_users_parser
+
+    add_export_parser(sub)
+    add_data_parser(sub)
+    add_users_parser(sub)
     return parser
 
 

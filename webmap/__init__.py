@@ -144,6 +144,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ResponseCache(app.wsgi_app, svc.version)  # type: ignore[method-assign]
     app.register_blueprint(views)
     app.register_blueprint(api, url_prefix="/api")
+    from webmap.ogcapi import ogcapi
+
+    app.register_blueprint(ogcapi, url_prefix="/ogc")
     log.info(
         "webmap ready: study area %s, basemap %s", app.config["STUDY_AREA"], app.config["BASEMAP"]
     )

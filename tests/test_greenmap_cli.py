@@ -1,0 +1,107 @@
+"""The greenmap CLI: a thin shell with clear errors and meaningful exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from greenmap import analysis
+from greenmap.cli import main
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
+    for cmd in ([], ["coverage"], ["import"], ["export"], ["rules"], ["users"], ["data"]):
+        with pytest.raises(SystemExit) as exc:
+            main([*cmd, "--help"])
+        assert exc.value.code == 0
+        assert "usage: greenmap" in capsys.readouterr().out
+
+
+def test_layers_catalogue_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "layers", "--format", "json")
+    assert code == 0
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert rows["subdistricts"]["features"] == 15
+    assert rows["projects"]["quality_none"] == rows["projects"]["features"]
+
+
+def test_rules_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "rules", "list", "--format", "csv")
+    assert code == 0
+    ids = set(pd.read_csv(io.StringIO(out))["id"])
+    assert {"xicheng-2016", "gbt51346-2019", "tiered-300-500", "who-europe-2016"} <= ids
+    code, out, _ = _run(capsys, "rules", "show", "xicheng-2016")
+    assert code == 0 and 'id = "xicheng-2016"' in out
+    code, _, err = _run(capsys, "rules", "show", "no-such-rule")
+    assert code == 2 and "available" in err
+
+
+def test_coverage_csv_matches_python_api(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "coverage", "--rule", "xicheng-2016", "--format", "csv")
+    assert code == 0
+    cli = pd.read_csv(io.StringIO(out), dtype={"unit_code": str})
+    api = analysis.coverage_table("xicheng-2016")
+    assert len(cli) == len(api)
+    got = cli.set_index(["unit_code", "variant"])["rate_pct"]
+    want = api.set_index(["unit_code", "variant"])["rate_pct"]
+    pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_dtype=False)
+
+
+def test_coverage_one_subdistrict_and_bad_code(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(
+        capsys,
+        "coverage",
+        "--subdistrict",
+        "110102012",
+        "--variant",
+        "all_land",
+        "--format",
+        "json",
+    )
+    assert code == 0
+    rows = json.loads(out)
+    assert {r["unit_code"] for r in rows} == {"district", "110102012"}
+    code, _, err = _run(capsys, "coverage", "--subdistrict", "999")
+    assert code == 2 and "--subdistrict" in err
+
+
+def test_import_reports_changes_and_errors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    parks = gpd.GeoDataFrame(
+        {"id": ["n1"], "名称": ["新公园"], "kind": ["garden"]},
+        geometry=[shapely.box(116.36, 39.91, 116.361, 39.911)],
+        crs="EPSG:4326",
+    ).to_crs("EPSG:4548")
+    path = tmp_path / "new.gpkg"
+    parks.to_file(path)
+    args = ["import", "parks", str(path), "--user-data", str(tmp_path / "u")]
+    code, _, err = _run(capsys, *args)
+    assert code == 2 and "park_id" in err and "source" in err
+    args += [
+        "--map",
+        "id=park_id",
+        "--map",
+        "名称=name_zh",
+        "--source",
+        "test",
+        "--quality",
+        "user",
+    ]
+    code, out, _ = _run(capsys, *args)
+    assert code == 0
+    assert "reprojected" in out and "stored as" in out
+    code, _, err = _run(capsys, "import", "parks", str(tmp_path / "missing.geojson"))
+    assert code == 2 and "not found" in err

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs: Chromium + CJK fonts (browser tests), gdal-bin (ogrinfo,
-# OAPIF driver checks). Idempotent: does nothing when every package is present. Needs root (as on CI).
+# OAPIF driver checks), PostgreSQL + PostGIS (the multi-user store's tests start a throwaway server). Idempotent: does nothing when every package is present. Needs root (as on CI).
 set -euo pipefail
-pkgs=(chromium fonts-noto-cjk gdal-bin)
+pkgs=(chromium fonts-noto-cjk gdal-bin postgresql postgresql-15-postgis-3)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -144,9 +144,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ResponseCache(app.wsgi_app, svc.version)  # type: ignore[method-assign]
     app.register_blueprint(views)
     app.register_blueprint(api, url_prefix="/api")
+    from webmap.auth import init_auth
+    from webmap.edit_api import init_edit_api
     from webmap.ogcapi import ogcapi
 
     app.register_blueprint(ogcapi, url_prefix="/ogc")
+    init_auth(app)  # /auth: login, logout, session + CSRF token
+    init_edit_api(app)  # /api/edit: editors' writes, history, restore
     log.info(
         "webmap ready: study area %s, basemap %s", app.config["STUDY_AREA"], app.config["BASEMAP"]
     )

@@ -34,13 +34,40 @@ def _print_table(df: pd.DataFrame, fmt: str, out: str | None) -> None:
         sys.stdout.write(text)
 
 
+def serve_data_dir(value: str | None = None) -> Path:
+    """The web map's data directory: ``--data-dir``, else ``$GREENMAP_DATA_DIR``, else ``instance/``.
+
+    It holds the planners' editable projects store (``<dir>/<area>/projects.gpkg``, created from the
+    shipped layer on first use), the accounts (``<dir>/users.sqlite``) and the session key.
+
+    >>> serve_data_dir("/srv/greenmap").as_posix()
+    '/srv/greenmap'
+    """
+    raw = value or os.environ.get("GREENMAP_DATA_DIR") or "instance"
+    return Path(raw).expanduser().resolve()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from webmap import serve
 
-    config: dict[str, object] = {"STUDY_AREA": args.area}
+    data_dir = serve_data_dir(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config: dict[str, object] = {"STUDY_AREA": args.area, "DATA_DIR": str(data_dir)}
     if args.basemap:
         config["BASEMAP"] = args.basemap
     print(f"GreenMap Xicheng 西城区绿化地图: http://{args.host}:{args.port}/", flush=True)
+    print(f"data directory 数据目录: {data_dir}", flush=True)
+    try:
+        from layers.users import UserStore
+
+        if not any(u.role == "editor" for u in UserStore(data_dir / "users.sqlite").list()):
+            print(
+                "no editor account yet 尚无编辑账户: "
+                f"greenmap users add NAME --role editor --data-dir {data_dir}",
+                flush=True,
+            )
+    except Exception as exc:  # the map still serves read-only
+        print(f"users file not readable ({exc}); editing logins will fail", file=sys.stderr)
     serve(
         host=args.host, port=args.port, workers=args.workers, production=not args.dev, config=config
     )
@@ -112,8 +139,31 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_coverage_dask(args: argparse.Namespace) -> int:
+    from geo.partitioned import city_table
+    from layers.geoparquet import run_dask_coverage
+
+    if not (args.residential and args.parks):
+        raise ValueError("--engine dask: give --residential and --parks (GeoParquet datasets)")
+    table = run_dask_coverage(
+        args.residential,
+        args.parks,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        historic_path=args.historic,
+        metric_crs=args.metric_crs,
+        progress=not args.quiet,
+        timeout=args.timeout,
+    )
+    _print_table(city_table(table) if args.per_city else table, args.format, args.output)
+    return EXIT_OK
+
+
 def cmd_coverage(args: argparse.Namespace) -> int:
     from greenmap import analysis
+
+    if args.engine == "dask":
+        return cmd_coverage_dask(args)
 
     table = analysis.coverage_table(
         rule=args.rule,
@@ -149,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--dev", action="store_true", help="Flask development server instead of waitress"
     )
     p.add_argument("--basemap", choices=["none", "osm", "tianditu", "amap"], default=None)
+    p.add_argument(
+        "--data-dir",
+        help="editable projects store, users.sqlite and session key "
+        "(default $GREENMAP_DATA_DIR, else instance/ in the working directory)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("layers", help="list the study area's layers (the catalogue)")
@@ -205,6 +260,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--variant", choices=["all_land", "non_historic"])
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument("--output", "-o")
+    dask = p.add_argument_group("many cities on dask-geopandas (--engine dask)")
+    dask.add_argument("--engine", choices=["single", "dask"], default="single")
+    dask.add_argument("--residential", help="GeoParquet dataset: parcels with city_code, unit_code")
+    dask.add_argument("--parks", help="GeoParquet dataset: parks with city_code, radius_m")
+    dask.add_argument("--historic", help="GeoParquet dataset: historic blocks (optional)")
+    dask.add_argument("--workers", type=int, default=2, help="local worker processes")
+    dask.add_argument("--scheduler", help="address of an existing Dask scheduler (tcp://host:8786)")
+    dask.add_argument("--metric-crs", help="reproject the datasets to this projected CRS first")
+    dask.add_argument("--timeout", type=float, help="give up after this many seconds")
+    dask.add_argument("--per-city", action="store_true", help="one row per city")
+    dask.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_coverage)
 
     from greenmap.export_cmd import add_data_parser, add_export_parser

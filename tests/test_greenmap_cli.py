@@ -105,3 +105,40 @@ def test_import_reports_changes_and_errors(
     assert "reprojected" in out and "stored as" in out
     code, _, err = _run(capsys, "import", "parks", str(tmp_path / "missing.geojson"))
     assert code == 2 and "not found" in err
+
+
+def test_coverage_dask_engine_equals_reference(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from geo.partitioned import reference_coverage, synthetic_cities
+    from layers.geoparquet import write_dataset, write_residential_dataset
+
+    residential, parks, _ = synthetic_cities(3, 400, seed=3)
+    write_residential_dataset(residential, tmp_path / "res", npartitions=4)
+    write_dataset(parks, tmp_path / "parks", npartitions=2)
+    code, out, _ = _run(
+        capsys,
+        "coverage",
+        "--engine",
+        "dask",
+        "--residential",
+        str(tmp_path / "res"),
+        "--parks",
+        str(tmp_path / "parks"),
+        "--workers",
+        "1",
+        "--quiet",
+        "--format",
+        "csv",
+    )
+    assert code == 0
+    got = pd.read_csv(io.StringIO(out), dtype={"city_code": str, "unit_code": str})
+    want = reference_coverage(residential, parks)
+    merged = got.merge(want, on=["city_code", "unit_code"], suffixes=("", "_ref"))
+    assert len(merged) == len(want) > 0
+    assert (
+        abs(merged["covered_m2"] - merged["covered_m2_ref"])
+        <= 1e-6 * merged["covered_m2_ref"] + 1e-6
+    ).all()
+    code, _, err = _run(capsys, "coverage", "--engine", "dask")
+    assert code == 2 and "--residential" in err

@@ -1107,6 +1107,14 @@ def normalise_demand(
     a_idx, b_idx = tree.query(arr, predicate="intersects")
     sel = a_idx != b_idx
     a_idx, b_idx = a_idx[sel], b_idx[sel]
+    # Interiors can only meet where the bounding boxes overlap with positive area: this drops
+    # neighbours that share an edge (a tiling of parcels) without an exact test.
+    if len(a_idx):
+        bb = shapely.bounds(arr)
+        ox = np.minimum(bb[a_idx, 2], bb[b_idx, 2]) - np.maximum(bb[a_idx, 0], bb[b_idx, 0])
+        oy = np.minimum(bb[a_idx, 3], bb[b_idx, 3]) - np.maximum(bb[a_idx, 1], bb[b_idx, 1])
+        keep = (ox > 0) & (oy > 0)
+        a_idx, b_idx = a_idx[keep], b_idx[keep]
     # interiors intersect <=> intersects and not merely touching
     if len(a_idx):
         inter = ~shapely.touches(arr[a_idx], arr[b_idx])

@@ -183,6 +183,7 @@ def _prepare(
     historic_blocks: gpd.GeoDataFrame | None,
     quad_segs: int,
     population_col: str | None,
+    disjoint: bool = False,
 ) -> _Pieces:
     _check_parks(parks)
     for name, x in (("residential", residential), ("parks_with_radius", parks)):
@@ -213,7 +214,9 @@ def _prepare(
     ):
         res = assign_subdistrict(res, subdistricts)
     has_sub = "subdistrict_code" in res.columns
-    res = normalise_demand(res.reset_index(drop=True), by="subdistrict_code" if has_sub else None)
+    res = res.reset_index(drop=True)
+    if not disjoint:
+        res = normalise_demand(res, by="subdistrict_code" if has_sub else None)
     rg = np.asarray(res.geometry.values)
     parcel_area = shapely.area(rg)
 
@@ -518,6 +521,7 @@ def coverage_table(
     district_code: str = "district",
     district_name_zh: str = "全区",
     district_name_en: str = "Whole district",
+    disjoint: bool = False,
 ) -> pd.DataFrame:
     """Coverage by district, 街道 and historic block, for the all-land and non-historic variants.
 
@@ -545,6 +549,10 @@ def coverage_table(
         area (instead of the parcels' ``population``).
     district_code, district_name_zh, district_name_en : str
         Labels of the district row.
+    disjoint : bool
+        The parcels are already disjoint (e.g. made so once with
+        :func:`geo.coverage.normalise_demand` when the layer was loaded): skip the overlap check.
+        Overlapping parcels passed with ``disjoint=True`` are double counted.
 
     Returns
     -------
@@ -582,7 +590,9 @@ def coverage_table(
     historic_block         h     all_land          5000.0    100.00        100.00
     """
     qs = _quad_segs(quad_segs, rule)
-    pc = _prepare(residential, parks_with_radius, subdistricts, historic_blocks, qs, population_col)
+    pc = _prepare(
+        residential, parks_with_radius, subdistricts, historic_blocks, qs, population_col, disjoint
+    )
     return _table(pc, subdistricts, rule, district_code, district_name_zh, district_name_en)
 
 
@@ -683,6 +693,7 @@ def coverage_layers(
     district_code: str = "district",
     district_name_zh: str = "全区",
     district_name_en: str = "Whole district",
+    disjoint: bool = False,
 ) -> CoverageLayers:
     """The coverage table plus map layers: 街道 rates, covered/uncovered land, service areas.
 
@@ -708,7 +719,9 @@ def coverage_layers(
     [[False, 5000.0], [True, 5000.0]]
     """
     qs = _quad_segs(quad_segs, rule)
-    pc = _prepare(residential, parks_with_radius, subdistricts, historic_blocks, qs, population_col)
+    pc = _prepare(
+        residential, parks_with_radius, subdistricts, historic_blocks, qs, population_col, disjoint
+    )
     table = _table(pc, subdistricts, rule, district_code, district_name_zh, district_name_en)
     sal = service_radius_layer(parks_with_radius, qs)
     served = shapely.union_all(np.asarray(sal.geometry.values)) if len(sal) else shapely.Polygon()

@@ -428,6 +428,7 @@ def scenario_coverage(
     historic_blocks: gpd.GeoDataFrame | None = None,
     population_col: str | None = None,
     quad_segs: int | None = None,
+    disjoint: bool = False,
 ) -> pd.DataFrame:
     """The coverage table of a scenario: the parks of ``year`` under ``rule``, by district, 街道 and block.
 
@@ -454,6 +455,8 @@ def scenario_coverage(
         the parcels' own ``population`` column is used where present.
     quad_segs : int, optional
         Buffer segments per quarter circle (default: the rule's, else the engine's).
+    disjoint : bool
+        ``residential`` is already disjoint (see :func:`geo.indicator.coverage_table`).
 
     Returns
     -------
@@ -480,6 +483,7 @@ def scenario_coverage(
         rule=rule,
         quad_segs=quad_segs,
         population_col=population_col,
+        disjoint=disjoint,
     )
     table.insert(len(table.columns), "year", year)
     table.attrs["parks_used"] = len(assigned)

@@ -18,6 +18,8 @@ import geopandas as gpd
 import pandas as pd
 
 import layers
+from geo.coverage import normalise_demand
+from geo.residential import assign_subdistrict
 from geo.rules import RuleSet
 from geo.scenarios import marginal_gains as _marginal_gains
 from geo.scenarios import scenario_coverage
@@ -42,6 +44,7 @@ class Study:
 
     area: layers.StudyArea
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    residential_disjoint: bool = False
 
     @property
     def metric_crs(self) -> str:
@@ -64,6 +67,13 @@ def load(area: str = "xicheng", *, user_data: Path | None = None) -> Study:
         if name in study.layers:
             gdf = layers.read_layer(name, study, user_data=user_data)
             out.layers[name] = gdf.to_crs(study.metric_crs)
+    if "residential" in out.layers:
+        # Made disjoint once here, so that every recompute skips the overlap check.
+        res = out.layers["residential"]
+        if "subdistricts" in out.layers and res["subdistrict_code"].isna().any():
+            res = assign_subdistrict(res, out.layers["subdistricts"])
+        out.layers["residential"] = normalise_demand(res, by="subdistrict_code")
+        out.residential_disjoint = True
     return out
 
 
@@ -113,6 +123,7 @@ def coverage_table(
         include_planned=include_planned,
         subdistricts=study.get("subdistricts"),
         historic_blocks=study.get("historic_blocks"),
+        disjoint=study.residential_disjoint,
     )
 
 

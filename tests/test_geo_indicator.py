@@ -268,3 +268,30 @@ def test_no_population_data_says_so() -> None:
     t = coverage_table(_res().drop(columns="population"), _parks())
     d = _row(t, "district", "district", "all_land")
     assert math.isnan(d.pop_rate_pct) and "no population data" in d.note
+
+
+def test_disjoint_flag_skips_only_the_overlap_check() -> None:
+    import geopandas as gpd
+    from shapely import box, points
+
+    from geo.indicator import coverage_table
+
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["p"], "radius_m": [100.0]}, geometry=points([[0.0, 0.0]]), crs="EPSG:4548"
+    )
+    tiled = gpd.GeoDataFrame(
+        {"parcel_id": ["a", "b"]},
+        geometry=[box(-200, -50, 0, 50), box(0, -50, 200, 50)],
+        crs="EPSG:4548",
+    )
+    plain = coverage_table(tiled, parks)
+    fast = coverage_table(tiled, parks, disjoint=True)
+    assert plain["rate_pct"].tolist() == fast["rate_pct"].tolist()
+    overlapping = gpd.GeoDataFrame(
+        {"parcel_id": ["a", "b"]},
+        geometry=[box(-50, -50, 50, 50), box(-50, -50, 50, 50)],
+        crs="EPSG:4548",
+    )
+    once = coverage_table(overlapping, parks).iloc[0]["residential_m2"]
+    twice = coverage_table(overlapping, parks, disjoint=True).iloc[0]["residential_m2"]
+    assert once == pytest.approx(10_000) and twice == pytest.approx(20_000)

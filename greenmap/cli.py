@@ -43,8 +43,9 @@ def serve_data_dir(value: str | None = None) -> Path:
     >>> serve_data_dir("/srv/greenmap").as_posix()
     '/srv/greenmap'
     """
-    raw = value or os.environ.get("GREENMAP_DATA_DIR") or "instance"
-    return Path(raw).expanduser().resolve()
+    from layers.store import default_data_dir
+
+    return Path(value).expanduser().resolve() if value else default_data_dir()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

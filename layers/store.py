@@ -1104,14 +1104,13 @@ def _wkt_4326() -> str:
 
 
 def default_data_dir() -> Path:
-    """Where the editable store and the users file live.
+    """Where the editable store, the users file and the session key live.
 
-    ``GREENMAP_DATA_DIR`` if set, else ``~/.local/share/greenmap``.
+    ``GREENMAP_DATA_DIR`` if set, else ``instance/`` in the working directory (one default for
+    ``greenmap serve`` and ``greenmap users``, so an editor added is an editor the server knows).
     """
-    value = os.environ.get("GREENMAP_DATA_DIR")
-    if value:
-        return Path(value)
-    return Path.home() / ".local" / "share" / "greenmap"
+    value = os.environ.get("GREENMAP_DATA_DIR") or "instance"
+    return Path(value).expanduser().resolve()
 
 
 def _to_sql(value: Any, col: Column) -> Any:

@@ -30,6 +30,10 @@ copy leaflet-search/dist/leaflet-search.min.js leaflet-search/dist/leaflet-searc
 copy leaflet-search/dist/leaflet-search.min.css leaflet-search/dist/leaflet-search.min.css
 copy leaflet-search/images leaflet-search/images
 copy leaflet-search/license.txt leaflet-search/license.txt
+copy leaflet-draw/dist/leaflet.draw.js leaflet-draw/leaflet.draw.js
+copy leaflet-draw/dist/leaflet.draw.css leaflet-draw/leaflet.draw.css
+copy leaflet-draw/dist/images leaflet-draw/images
+copy leaflet-draw/package.json leaflet-draw/package.json # MIT (the package ships no LICENSE file)
 # Record what was copied (package@version), then swap the directory in place.
 node -e 'const l=require("./package-lock.json").packages;for(const k of Object.keys(require("./package.json").dependencies))console.log(k+"@"+l["node_modules/"+k].version)' >"$tmp/VERSIONS"
 rm -rf "$out"

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, make_response, render_template, request
 
+from layers.store import EDITABLE_FIELDS, YEAR_RANGE
 from webmap.render import BASEMAPS, PARK_KINDS, PROJECT_CATEGORIES, QUALITY, STATUSES, render_map
 from webmap.respcache import mark_cacheable
 from webmap.service import MapService, UnavailableError
@@ -86,6 +87,13 @@ def _page_config(svc: MapService, basemap: str, names: dict[str, Any]) -> dict[s
             "statuses": {k: list(v[:2]) for k, v in STATUSES.items()},
             "park_kinds": {k: list(v) for k, v in PARK_KINDS.items()},
             "quality": {k: list(v) for k, v in QUALITY.items()},
+        },
+        "category_colours": {k: v[2] for k, v in PROJECT_CATEGORIES.items()},
+        "edit": {
+            "fields": list(EDITABLE_FIELDS),
+            "year_range": list(YEAR_RANGE),
+            "api": "/api/edit/projects/",
+            "auth": "/auth/",
         },
         "version": svc.version(),
     }

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 
 CHROMIUM = os.environ.get("GREENMAP_CHROMIUM", "/usr/bin/chromium")
@@ -80,3 +84,33 @@ def open_map(page: Any, url: str) -> None:
     """Load the map page and wait until app.js has applied the view state."""
     page.goto(url)
     page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+
+
+def require_data_and_assets() -> None:
+    """Skip when the layers cannot be read; fail when the vendored front-end assets are missing."""
+    try:
+        import layers
+
+        layers.read_layer("subdistricts")
+    except Exception as exc:  # data not built
+        pytest.skip(f"layers not readable: {exc}")
+    stamp = Path(__file__).resolve().parents[2] / "webmap" / "static" / "vendor" / ".stamp"
+    if not stamp.exists():
+        pytest.fail(
+            "webmap/static/vendor is missing: run `make node-deps` (scripts/vendor-assets.sh)"
+        )
+
+
+@contextmanager
+def serve_app(app: Any) -> Iterator[str]:
+    """Serve ``app`` on a free 127.0.0.1 port in a thread; yields the base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

@@ -7,13 +7,19 @@ downloads a browser. Every test is marked ``browser``.
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _webmap_support import CHROMIUM, CHROMIUM_ARGS, Recorder, xss_hook
+from _webmap_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Recorder,
+    require_data_and_assets,
+    serve_app,
+    xss_hook,
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -26,30 +32,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[str]:
     """Base URL of the app (basemap none, XSS hook) served on a free 127.0.0.1 port in a thread."""
-    from werkzeug.serving import make_server
-
     from webmap import create_app
 
-    try:
-        import layers
-
-        layers.read_layer("subdistricts")
-    except Exception as exc:  # data not built
-        pytest.skip(f"layers not readable: {exc}")
-    stamp = Path(__file__).resolve().parents[2] / "webmap" / "static" / "vendor" / ".stamp"
-    if not stamp.exists():
-        pytest.fail(
-            "webmap/static/vendor is missing: run `make node-deps` (scripts/vendor-assets.sh)"
-        )
+    require_data_and_assets()
     app = create_app({"TESTING": True, "LAYER_HOOK": xss_hook, "LOG_LEVEL": "WARNING"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serve_app(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

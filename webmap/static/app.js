@@ -23,6 +23,9 @@
   CFG.rules.forEach(function (r) { RULES[r.id] = r; });
 
   var state = defaultState();
+  // Extension points for edit.js (set after this file runs): projectActions(p) -> node or null,
+  // the editing buttons shown in the project list and popups for logged-in editors.
+  var hooks = { projectActions: null };
   var coverageCache = {};
   var currentCoverage = null;
 
@@ -159,6 +162,7 @@
       put(box, row("人口 population", fmtNum(p.population)));
     }
     put(box, qualityMark(p.geometry_quality));
+    if (full && layer === "projects" && hooks.projectActions) put(box, hooks.projectActions(p));
     if (full && p.source) box.appendChild(el("div", { class: "gm-cite" }, el("span", { class: "gm-k", text: "来源 source" }), " ", p.source));
     return box;
   }
@@ -278,6 +282,7 @@
         });
         bindLayer(gj, key);
         g.addLayer(gj);
+        raiseFeatures();
         var note = document.getElementById("gm-layer-status");
         if (note) {
           note.textContent = data.features && data.features.length ? "" :
@@ -290,6 +295,13 @@
         if (n) n.textContent = "图层暂不可用 layer unavailable (" + key + "): " + err.message;
       });
     });
+  }
+  /* Parks and projects stay clickable above the area layers loaded later (uncovered land etc.). */
+  function raiseFeatures() {
+    ["parks", "projects"].forEach(function (k) {
+      if (layers[k] && map.hasLayer(layers[k])) layers[k].bringToFront();
+    });
+    map.fire("greenmap:raised");
   }
   function scheduleLazy() {
     if (lazyTimer) clearTimeout(lazyTimer);
@@ -443,7 +455,8 @@
           (p.start_year || p.planned_end_year ? " · " + [p.start_year, p.planned_end_year].filter(Boolean).join("–") : "") }),
         p.has_geometry ? null : el("div", { class: "gm-nogeom", text: "无位置（未上图）no location on map" }),
         p.geometry_quality === "approximate" ? el("div", { class: "gm-approx", text: "近似 approximate geometry" }) : null,
-        el("div", { class: "gm-cite", text: "来源 source: " + (p.source || "—") + (p.source_lines ? "（行 lines " + p.source_lines + "）" : "") }));
+        el("div", { class: "gm-cite", text: "来源 source: " + (p.source || "—") + (p.source_lines ? "（行 lines " + p.source_lines + "）" : "") }),
+        hooks.projectActions ? hooks.projectActions(p) : null);
       if (p.has_geometry) {
         li.classList.add("gm-clickable");
         li.addEventListener("click", function () { zoomToProject(p.project_id); });
@@ -461,6 +474,52 @@
       else map.setView(l.getLatLng(), 16);
       l.openPopup();
     });
+  }
+
+  // ------------------------------------------------------------------ edited projects (edit.js)
+  function projectStyle(p) {
+    var colour = (CFG.category_colours || {})[p.category] || "#999999";
+    var op = { planned: 0.15, under_way: 0.45, done: 0.85 }[p.latest_status] || 0.3;
+    return {
+      color: colour, weight: 2.5, fillColor: colour, fillOpacity: op, radius: 7,
+      dashArray: p.geometry_quality === "approximate" ? "6 4" : null,
+    };
+  }
+  /* Put a saved project (a GeoJSON Feature from /api/edit) on the map and into the page data:
+   * its old layers are replaced, the list and filters re-applied. */
+  function upsertProject(feature) {
+    var p = feature.properties || {};
+    var id = p.project_id || feature.id;
+    var target = layers.projects;
+    if (!target) {
+      target = L.featureGroup();
+      if (groups.projects) groups.projects.addLayer(target);
+      else target.addTo(map);
+      layers.projects = target;
+    }
+    projectLayers = projectLayers.filter(function (l) {
+      if (l.feature.properties.project_id !== id) return true;
+      if (target.hasLayer(l)) target.removeLayer(l);
+      return false;
+    });
+    if (feature.geometry) {
+      var gj = L.geoJSON(feature, {
+        style: function (f) { return projectStyle(f.properties); },
+        pointToLayer: function (f, latlng) { return L.circleMarker(latlng, projectStyle(f.properties)); },
+      });
+      bindLayer(gj, "projects");
+      gj.eachLayer(function (l) { target.addLayer(l); projectLayers.push(l); });
+    }
+    var rec = null;
+    CFG.projects.forEach(function (r) { if (r.project_id === id) rec = r; });
+    if (!rec) { rec = { project_id: id }; CFG.projects.push(rec); }
+    Object.keys(rec).forEach(function (k) { if (k in p) rec[k] = p[k]; });
+    rec.has_geometry = !!feature.geometry;
+    if (N.counts && N.counts.projects) {
+      N.counts.projects.features = CFG.projects.length;
+      N.counts.projects.with_geometry = CFG.projects.filter(function (r) { return r.has_geometry; }).length;
+    }
+    applyFilters();
   }
 
   // ------------------------------------------------------------------ subdistrict selection
@@ -605,6 +664,25 @@
     });
     map.addControl(ctl);
   }
+
+  // ------------------------------------------------------------------ shared with edit.js
+  window.GREENMAP = {
+    cfg: CFG,
+    map: map,
+    layers: layers,
+    groups: groups,
+    labels: LBL,
+    subdistricts: SD_BY_CODE,
+    hooks: hooks,
+    el: el,
+    bi: bi,
+    fmtNum: fmtNum,
+    fmtArea: fmtArea,
+    renderPanel: renderPanel,
+    applyFilters: applyFilters,
+    upsertProject: upsertProject,
+    projectLayers: function () { return projectLayers.slice(); },
+  };
 
   // ------------------------------------------------------------------ start
   function start() {

@@ -29,6 +29,7 @@ __all__ = [
     "EXCLUSIONS",
     "FEE_POLICIES",
     "KNOWN_PARK_KINDS",
+    "PARK_KINDS",
     "VARIANTS",
     "ZONES",
     "RadiusTier",
@@ -38,26 +39,27 @@ __all__ = [
     "classify_parks",
 ]
 
-#: Park kinds of the parks layer (CJJ/T 85-2017 categories as used in ``facts/parks.csv``), plus
-#: ``square`` (广场用地) for rules that count squares, plus the green project categories ``park``
-#: and ``garden_block`` (projects added by :func:`geo.scenarios.parks_as_of` keep their category
-#: as kind).
-KNOWN_PARK_KINDS: frozenset[str] = frozenset(
-    {
-        "comprehensive_park",
-        "community_park",
-        "special_park",
-        "garden",
-        "pocket_park",
-        "urban_forest",
-        "greenway",
-        "wetland_park",
-        "scenic_area",
-        "square",
-        "park",
-        "garden_block",
-    }
+#: Park kinds of the parks layer: the CJJ/T 85-2017 categories as used in ``facts/parks.csv``, plus
+#: ``square`` (广场用地) for rules that count squares and ``other`` (e.g. an OSM park of unknown
+#: category). ``layers.schema`` validates the parks layer against this tuple.
+PARK_KINDS: tuple[str, ...] = (
+    "comprehensive_park",
+    "community_park",
+    "special_park",
+    "garden",
+    "pocket_park",
+    "urban_forest",
+    "greenway",
+    "wetland_park",
+    "scenic_area",
+    "square",
+    "other",
 )
+
+#: Kinds a rule may name: the park kinds plus the green project categories ``park`` and
+#: ``garden_block`` (projects added by :func:`geo.scenarios.parks_as_of` keep their category as
+#: kind).
+KNOWN_PARK_KINDS: frozenset[str] = frozenset(PARK_KINDS) | {"park", "garden_block"}
 #: How a rule set's source has been checked.
 CITATION_STATUSES: tuple[str, ...] = (
     "primary",

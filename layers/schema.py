@@ -10,25 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from geo.rules import PARK_KINDS
+
 DType = Literal["str", "int", "float", "bool"]
 
 #: How good a feature's geometry is, best first.
 GEOMETRY_QUALITIES: tuple[str, ...] = ("official", "osm", "user", "approximate", "none")
 
 PROJECT_STATUSES = ("planned", "under_way", "done", "unknown")
-PARK_KINDS = (
-    "comprehensive_park",
-    "community_park",
-    "special_park",
-    "garden",
-    "pocket_park",
-    "urban_forest",
-    "greenway",
-    "wetland_park",
-    "scenic_area",
-    "square",
-    "other",
-)
 PROJECT_CATEGORIES = (
     "park",
     "pocket_park",

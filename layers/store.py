@@ -1173,7 +1173,8 @@ def _hist_params(e: HistoryEntry) -> tuple[Any, ...]:
     )
 
 
-def _hist_from_row(row: Sequence[Any]) -> HistoryEntry:
+def history_entry_from_row(row: Sequence[Any]) -> HistoryEntry:
+    """A history row (columns in the order of both back ends' history queries) as an entry."""
     return HistoryEntry(
         str(row[0]),
         int(row[1]),
@@ -1204,7 +1205,7 @@ class _SQLiteWriter:
             f"SELECT {_HIST_COLS} FROM {HISTORY_TABLE} WHERE project_id = ? ORDER BY version",
             (project_id,),
         ).fetchall()
-        return [_hist_from_row(r) for r in rows]
+        return [history_entry_from_row(r) for r in rows]
 
     def save(self, rec: Record, changed: Sequence[str], old_version: int) -> None:
         sets = [f'"{n}" = ?' for n in changed if n != "geometry"]

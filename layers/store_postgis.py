@@ -34,6 +34,7 @@ from layers.store import (
     Record,
     Records,
     StaleEdit,
+    history_entry_from_row,
 )
 from layers.studyarea import DEFAULT_AREA, StudyArea
 
@@ -78,22 +79,6 @@ def _rec(row: Sequence[Any]) -> Record:
     return rec
 
 
-def _hist(row: Sequence[Any]) -> HistoryEntry:
-    return HistoryEntry(
-        str(row[0]),
-        int(row[1]),
-        str(row[2]),
-        str(row[3]),
-        str(row[4]),
-        tuple(json.loads(row[5])),
-        json.loads(row[6]),
-        json.loads(row[7]),
-        row[8],
-        row[9],
-        None if row[10] is None else int(row[10]),
-    )
-
-
 def _hist_params(e: HistoryEntry) -> tuple[Any, ...]:
     def js(v: Any) -> str:
         return json.dumps(v, ensure_ascii=False, allow_nan=False)
@@ -136,7 +121,7 @@ class _PGWriter:
             "ORDER BY version",
             (project_id,),
         )
-        return [_hist(r) for r in self.cur.fetchall()]
+        return [history_entry_from_row(r) for r in self.cur.fetchall()]
 
     def save(self, rec: Record, changed: Sequence[str], old_version: int) -> None:
         sets = [f'"{n}" = %s' for n in changed if n != "geometry"]

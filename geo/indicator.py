@@ -32,13 +32,12 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-import geo.coverage as _cov
 from geo.coverage import (
     DEFAULT_QUAD_SEGS,
+    bracket_radii,
     coverage,
     covered_area,
     normalise_demand,
-    outer_radius_factor,
     service_areas,
 )
 from geo.residential import assign_subdistrict
@@ -117,33 +116,6 @@ def _check_parks(parks: gpd.GeoDataFrame) -> None:
             "parks_with_radius: rows without a radius_m or without geometry (drop them, e.g. with "
             f"assign_radii): {', '.join(map(str, ids[:10]))}"
         )
-
-
-def _bracket_radii(
-    parks: gpd.GeoDataFrame, radii: NDArray[np.float64], quad_segs: int
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Radii whose polygon buffers contain (outer) / lie inside (inner) the true buffers.
-
-    Follows :func:`geo.coverage.coverage`'s bracket: point parks grow by
-    ``outer_radius_factor(q)``, other parks by ``outer_radius_factor(q, corners=True)``;
-    non-convex parks (whose GEOS buffer may be simplified outward) shrink by the GEOS simplify
-    factor for the inner bracket.
-    """
-    g = np.asarray(parks.geometry.values)
-    points = np.isin(shapely.get_type_id(g), (0, 4))
-    try:
-        f_corner = outer_radius_factor(quad_segs, corners=True)  # type: ignore[call-arg]
-    except TypeError:  # an engine without the corners option
-        f_corner = outer_radius_factor(quad_segs)
-    outer = radii * np.where(points, outer_radius_factor(quad_segs), f_corner)
-    simplify = float(getattr(_cov, "_GEOS_SIMPLIFY_FACTOR", 0.0))
-    nonconvex_fn = getattr(_cov, "_nonconvex", None)
-    if simplify > 0 and nonconvex_fn is not None:
-        nonconvex = np.asarray(nonconvex_fn(g), dtype=bool)
-        inner = np.where(nonconvex, radii / (1.0 + simplify), radii)
-    else:
-        inner = radii.copy()
-    return outer, inner
 
 
 @dataclass
@@ -285,7 +257,7 @@ def _prepare(
     gs = gpd.GeoSeries(geom, crs=res.crs)
     radii = _num(parks["radius_m"])
     if len(parks):
-        r_out, r_in = _bracket_radii(parks, radii, quad_segs)
+        r_in, r_out = bracket_radii(parks, radii, quad_segs=quad_segs)
         cov = covered_area(gs, parks.geometry, radii, quad_segs=quad_segs)
         cov_out = np.maximum(covered_area(gs, parks.geometry, r_out, quad_segs=quad_segs), cov)
         if np.array_equal(r_in, radii):

@@ -45,6 +45,9 @@ class Study:
     area: layers.StudyArea
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     residential_disjoint: bool = False
+    #: Where the projects came from: ``"layer"`` (shipped or imported file) or the editing store's
+    #: description (``"editing store <path> (revision N)"``).
+    projects_source: str = "layer"
 
     @property
     def metric_crs(self) -> str:
@@ -59,13 +62,58 @@ class Study:
         return self.layers.get(name)
 
 
-def load(area: str = "xicheng", *, user_data: Path | None = None) -> Study:
-    """Read every layer of a study area (imported layers first) and project it to the metric CRS."""
+def editing_store(area: str = "xicheng", data_dir: str | Path | None = None) -> Path | None:
+    """The planners' projects store of a study area, if one exists (never created here).
+
+    Parameters
+    ----------
+    area : str
+        Study area name.
+    data_dir : path, optional
+        The web map's data directory (default :func:`layers.store.default_data_dir`:
+        ``$GREENMAP_DATA_DIR``, else ``instance/``).
+
+    Returns
+    -------
+    Path or None
+        ``<data_dir>/<area>/projects.gpkg`` when that file exists.
+
+    >>> editing_store("xicheng", "/nonexistent") is None
+    True
+    """
+    from layers.store import default_data_dir
+
+    base = Path(data_dir).expanduser() if data_dir else default_data_dir()
+    path = base / area / "projects.gpkg"
+    return path if path.is_file() else None
+
+
+def read_store_projects(path: str | Path, area: str = "xicheng") -> tuple[gpd.GeoDataFrame, str]:
+    """The projects layer as the editing store holds it now (EPSG:4326) and a description of it."""
+    from layers.store import open_store
+
+    store = open_store(path, area)
+    return store.to_geodataframe(), f"editing store {path} (revision {store.revision()})"
+
+
+def load(
+    area: str = "xicheng", *, user_data: Path | None = None, data_dir: str | Path | None = None
+) -> Study:
+    """Read every layer of a study area (imported layers first) and project it to the metric CRS.
+
+    The projects come from the planners' editing store when one exists in the data directory
+    (:func:`editing_store`; ``data_dir`` default ``$GREENMAP_DATA_DIR``, else ``instance/``), so an
+    edit counts at once; ``Study.projects_source`` says which was used.
+    """
     study = layers.load_study_area(area)
     out = Study(study)
+    store = editing_store(study.name, data_dir) if "projects" in study.layers else None
     for name in ("district", "subdistricts", "parks", "historic_blocks", "projects", "residential"):
         if name in study.layers:
-            gdf = layers.read_layer(name, study, user_data=user_data)
+            if name == "projects" and store is not None:
+                gdf, out.projects_source = read_store_projects(store, study.name)
+            else:
+                gdf = layers.read_layer(name, study, user_data=user_data)
             out.layers[name] = gdf.to_crs(study.metric_crs)
     if "residential" in out.layers:
         # Made disjoint once here, so that every recompute skips the overlap check.
@@ -90,6 +138,7 @@ def coverage_table(
     include_planned: bool = False,
     area: str = "xicheng",
     study: Study | None = None,
+    data_dir: str | Path | None = None,
 ) -> pd.DataFrame:
     """Park service-radius coverage by district, 街道 and historic block, both official variants.
 
@@ -105,6 +154,8 @@ def coverage_table(
         Study area (ignored when ``study`` is given).
     study : Study, optional
         Layers already loaded with :func:`load`.
+    data_dir : path, optional
+        Data directory whose editing store supplies the projects (see :func:`load`).
 
     Returns
     -------
@@ -112,7 +163,7 @@ def coverage_table(
         One row per unit and variant (``all_land``, ``non_historic``): residential_m2, covered_m2, rate_pct,
         arc_error_bound_pp, rule_id, quad_segs, year, …
     """
-    study = study or load(area)
+    study = study or load(area, data_dir=data_dir)
     ruleset = _rule(rule, study)
     return scenario_coverage(
         study["residential"],

@@ -49,14 +49,23 @@ def serve_data_dir(value: str | None = None) -> Path:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from webmap import serve
+    from webmap import resolve_config, serve
 
-    data_dir = serve_data_dir(args.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    config: dict[str, object] = {"STUDY_AREA": args.area, "DATA_DIR": str(data_dir)}
+    config: dict[str, object] = {"STUDY_AREA": args.area}
+    if args.config:
+        config["CONFIG_FILE"] = args.config
     if args.basemap:
         config["BASEMAP"] = args.basemap
+    if args.data_dir:
+        config["DATA_DIR"] = str(serve_data_dir(args.data_dir))
+    # --data-dir > $GREENMAP_DATA_DIR > DATA_DIR of the config file > instance/
+    settings = resolve_config(config)
+    data_dir = serve_data_dir(settings.get("DATA_DIR"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config["DATA_DIR"] = str(data_dir)
     print(f"GreenMap Xicheng 西城区绿化地图: http://{args.host}:{args.port}/", flush=True)
+    if settings.get("CONFIG_FILE"):
+        print(f"config file 配置文件: {settings['CONFIG_FILE']}", flush=True)
     print(f"data directory 数据目录: {data_dir}", flush=True)
     try:
         from layers.users import UserStore
@@ -166,11 +175,14 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     if args.engine == "dask":
         return cmd_coverage_dask(args)
 
+    study = analysis.load(args.area, data_dir=args.data_dir)
+    if study.projects_source != "layer":
+        print(f"projects from the {study.projects_source}", file=sys.stderr)
     table = analysis.coverage_table(
         rule=args.rule,
         year=args.year,
         include_planned=args.include_planned,
-        area=args.area,
+        study=study,
     )
     if args.subdistrict:
         table = table[(table["unit_code"] == args.subdistrict) | (table["scope"] == "district")]
@@ -200,6 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--dev", action="store_true", help="Flask development server instead of waitress"
     )
     p.add_argument("--basemap", choices=["none", "osm", "tianditu", "amap"], default=None)
+    p.add_argument(
+        "--config",
+        metavar="FILE.toml",
+        help="TOML file of settings (see webmap/config.example.toml; default $GREENMAP_CONFIG); "
+        "environment GREENMAP_<KEY> and these options win over it",
+    )
     p.add_argument(
         "--data-dir",
         help="editable projects store, users.sqlite and session key "
@@ -261,6 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--variant", choices=["all_land", "non_historic"])
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument("--output", "-o")
+    p.add_argument(
+        "--data-dir",
+        help="data directory whose editing store <dir>/<area>/projects.gpkg, when it exists, supplies "
+        "the projects (default $GREENMAP_DATA_DIR, else instance/)",
+    )
     dask = p.add_argument_group("many cities on dask-geopandas (--engine dask)")
     dask.add_argument("--engine", choices=["single", "dask"], default="single")
     dask.add_argument("--residential", help="GeoParquet dataset: parcels with city_code, unit_code")

@@ -52,7 +52,26 @@ def cmd_export(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_INPUT
+    from greenmap.analysis import editing_store, read_store_projects
+    from layers.io import read_layer
+    from layers.studyarea import load_study_area
+
+    read = None
+    extra: dict[str, Any] = {}
     try:
+        store = editing_store(args.area, args.data_dir)
+        if store is not None:
+            projects, described = read_store_projects(store, args.area)
+            print(f"projects from the {described}", file=sys.stderr)
+            study = load_study_area(args.area)
+            user = _user_data(args)
+
+            def read(name: str) -> Any:
+                if name == "projects":
+                    return projects.copy()
+                return read_layer(name, study, user_data=user)
+
+            extra["projects_source"] = {"kind": "store", "description": described}
         report = export(
             args.what,
             fmt,
@@ -67,6 +86,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             bom=args.bom,
             user_data=_user_data(args),
             show_progress=not args.quiet,
+            read=read,
+            extra_metadata=extra,
         )
     except LayerError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -143,6 +164,11 @@ def add_export_parser(subparsers: Any) -> None:
     )
     p.add_argument("--bom", action="store_true", help="CSV: UTF-8 with BOM (for Excel)")
     p.add_argument("--user-data", help="folder of imported layers (default $GREENMAP_USER_DATA)")
+    p.add_argument(
+        "--data-dir",
+        help="data directory whose editing store <dir>/<area>/projects.gpkg, when it exists, supplies "
+        "the projects (default $GREENMAP_DATA_DIR, else instance/)",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_export)
 

@@ -829,6 +829,8 @@ def export(
     user_data: Path | None = None,
     show_progress: bool = False,
     read: Callable[[str], pd.DataFrame] | None = None,
+    filter_rows: Callable[[str, pd.DataFrame], tuple[pd.DataFrame, list[str]]] | None = None,
+    extra_metadata: Mapping[str, Any] | None = None,
 ) -> ExportReport:
     """Export a layer, the coverage results or everything.
 
@@ -863,6 +865,14 @@ def export(
         Progress bar on stderr.
     read : callable, optional
         ``read(name) -> DataFrame`` instead of :func:`layers.read_layer` (e.g. a web app's loader).
+    filter_rows : callable, optional
+        ``filter_rows(name, frame) -> (frame, applied)`` instead of :func:`filter_layer` for layers and
+        tables (not coverage results, which keep the ``subdistrict`` filter): the caller's own filter
+        semantics, e.g. the web map's status lists. ``applied`` names the filters used (recorded per
+        layer as ``filters_applied``); the filters given are recorded in the metadata either way.
+    extra_metadata : mapping, optional
+        JSON-ready items added to the metadata record (e.g. ``projects_source``: where the projects
+        were read from).
 
     Returns
     -------
@@ -938,6 +948,10 @@ def export(
             df = reader(name)
             flt = filters
         active = {k: v for k, v in flt.items() if v is not None}
+        if filter_rows is not None and name not in COVERAGE_RESULTS:
+            df, applied[name] = filter_rows(name, df)
+            frames[name] = df
+            continue
         try:
             df = filter_layer(df, name, **active)
             applied[name] = sorted(active)
@@ -960,6 +974,7 @@ def export(
     for name, keys in applied.items():
         if name in md["layers"] and any(v is not None for v in filters.values()):
             md["layers"][name]["filters_applied"] = keys
+    md.update(extra_metadata or {})
     path = Path(path)
     files: list[Path] = []
     if fmt == "gpkg":

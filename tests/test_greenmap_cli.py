@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -142,3 +143,70 @@ def test_coverage_dask_engine_equals_reference(
     ).all()
     code, _, err = _run(capsys, "coverage", "--engine", "dask")
     assert code == 2 and "--residential" in err
+
+
+def _edited_store(tmp_path: Path) -> str:
+    """A temp data dir whose editing store has one project redrawn by an editor on uncovered land."""
+    from layers.export import coverage_results
+    from layers.store import open_store
+
+    cov = coverage_results("xicheng", year=2026, include_planned=True)
+    res = cov.layers["coverage-residential"]
+    gaps = gpd.GeoDataFrame(res[~res["covered"].astype(bool)])
+    assert len(gaps), "some residential land is uncovered in 2026"
+    areas = shapely.area(np.asarray(gaps.to_crs("EPSG:4548").geometry.values))
+    pt = shapely.point_on_surface(np.asarray(gaps.geometry.values)[int(np.argmax(areas))])
+    dlat, dlon = 75 / 111_320, 75 / (111_320 * 0.767)  # a 150 m square around it
+    square = shapely.box(pt.x - dlon, pt.y - dlat, pt.x + dlon, pt.y + dlat)
+    store = open_store(tmp_path / "xicheng" / "projects.gpkg", "xicheng")
+    pid = str(store.to_geodataframe()["project_id"].iloc[0])
+    version = int(store.get(pid)["properties"]["version"])
+    store.update(
+        pid,
+        {
+            "adds_green_space": True,
+            "area_m2": 22500,
+            "latest_status": "done",
+            "latest_status_year": 2024,
+        },
+        square,
+        expected_version=version,
+        user="planner",
+    )
+    return pid
+
+
+def test_coverage_and_export_read_the_editing_store(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    pid = _edited_store(data)
+    argv = ["coverage", "--year", "2026", "--include-planned", "--format", "csv"]
+    code, shipped, err = _run(capsys, *argv, "--data-dir", str(tmp_path / "empty"))
+    assert code == 0 and "editing store" not in err
+    code, edited, err = _run(capsys, *argv, "--data-dir", str(data))
+    assert code == 0
+    assert "projects from the editing store" in err and str(data) in err
+    a = pd.read_csv(io.StringIO(shipped), dtype={"unit_code": str}).set_index(
+        ["unit_code", "variant"]
+    )
+    b = pd.read_csv(io.StringIO(edited), dtype={"unit_code": str}).set_index(
+        ["unit_code", "variant"]
+    )
+    assert (b["covered_m2"] >= a["covered_m2"] - 1e-6).all()
+    assert (b["covered_m2"] > a["covered_m2"] + 1.0).any()  # the edit adds covered land
+    # the Python API reads the same store
+    study = analysis.load("xicheng", data_dir=data)
+    assert study.projects_source.startswith("editing store")
+    assert not (tmp_path / "empty" / "xicheng" / "projects.gpkg").exists()  # never created
+
+    out = tmp_path / "projects.geojson"
+    code, _, err = _run(
+        capsys, "export", "projects", "-o", str(out), "--data-dir", str(data), "--quiet"
+    )
+    assert code == 0 and "projects from the editing store" in err
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    hit = next(f for f in doc["features"] if f["properties"]["project_id"] == pid)
+    assert hit["geometry"]["type"] == "Polygon"
+    assert hit["properties"]["geometry_quality"] == "user"
+    assert doc["metadata"]["projects_source"]["kind"] == "store"

@@ -1,5 +1,9 @@
 """GreenMap Xicheng web map: a Flask app with an offline Folium map and a JSON API.
 
+Settings come from, highest precedence first: the ``config`` dict given to :func:`create_app`, the
+environment (``GREENMAP_<KEY>``), a TOML config file (``CONFIG_FILE`` in the dict, else
+``$GREENMAP_CONFIG``; see ``webmap/config.example.toml``) and :data:`DEFAULTS`.
+
 >>> app = create_app({"TESTING": True, "LOG_LEVEL": "WARNING"})
 >>> app.config["BASEMAP"]
 'none'
@@ -11,11 +15,14 @@ import logging
 import os
 import sys
 import time
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, request
 
-__all__ = ["DEFAULTS", "create_app", "serve"]
+__all__ = ["CONFIG_KEYS", "DEFAULTS", "create_app", "load_config_file", "resolve_config", "serve"]
 
 #: Configuration keys and their defaults. Each can also be set from the environment as ``GREENMAP_<KEY>``.
 DEFAULTS: dict[str, Any] = {
@@ -37,7 +44,138 @@ DEFAULTS: dict[str, Any] = {
     # store of webmap.edit_api), "auto" (the store when PROJECT_STORE or DATA_DIR is configured).
     "MAP_PROJECTS_SOURCE": "auto",
 }
-_ENV_KEYS = ("STUDY_AREA", "BASEMAP", "TIANDITU_KEY", "LOG_LEVEL", "CACHE_MAX_AGE")
+#: Keys a config file or ``GREENMAP_<KEY>`` may set, with their value type. ``path`` values in a file
+#: are relative to the file's folder.
+CONFIG_KEYS: dict[str, str] = {
+    "STUDY_AREA": "str",
+    "BASEMAP": "str",
+    "TIANDITU_KEY": "str",
+    "LOG_LEVEL": "str",
+    "CACHE_MAX_AGE": "int",
+    "VERSION_TTL": "float",
+    "RESPONSE_CACHE": "bool",
+    "MAP_PROJECTS_SOURCE": "str",
+    # the planners' data (webmap.edit_api, webmap.auth)
+    "DATA_DIR": "path",
+    "PROJECT_STORE": "path",
+    "EDIT_COVERAGE_GAIN": "bool",
+    "MAX_CONTENT_LENGTH": "int",
+    "SECRET_KEY": "str",
+    "AUTH_COOKIE_SECURE": "bool",
+    "AUTH_COOKIE_NAME": "str",
+    "AUTH_SAMESITE": "str",
+    "AUTH_SESSION_HOURS": "float",
+    "AUTH_RATE_LIMIT": "int",
+    "AUTH_RATE_WINDOW": "float",
+}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _typed(key: str, value: Any, where: str, base: Path | None = None) -> Any:
+    """``value`` checked/converted to the type of ``key`` (strings from the environment are parsed)."""
+    kind = CONFIG_KEYS[key]
+    text = isinstance(value, str)
+    try:
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            if text and value.strip().lower() in _TRUE | _FALSE:
+                return value.strip().lower() in _TRUE
+            raise ValueError("expected true or false")
+        if kind == "int":
+            if isinstance(value, bool) or not (isinstance(value, int) or text):
+                raise ValueError("expected an integer")
+            return int(value)
+        if kind == "float":
+            if isinstance(value, bool) or not (isinstance(value, int | float) or text):
+                raise ValueError("expected a number")
+            return float(value)
+        if not text:
+            raise ValueError("expected a string")
+        if kind == "path" and base is not None and "://" not in value:
+            path = Path(value).expanduser()
+            return str(path if path.is_absolute() else (base / path).resolve())
+        return value
+    except ValueError as exc:
+        raise ValueError(f"{where}: {key}: {exc}, got {value!r}") from None
+
+
+def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Settings from a TOML file of config keys (``BASEMAP = "osm"``, ``DATA_DIR = "/srv/greenmap"`` …).
+
+    Parameters
+    ----------
+    path : path
+        The file. Keys are those of :data:`CONFIG_KEYS` (upper case); relative ``DATA_DIR`` and
+        ``PROJECT_STORE`` paths are taken relative to the file's folder.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ValueError
+        The file is missing or not TOML, a key is unknown or a value has the wrong type (the message
+        names the file and the key).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "greenmap.toml"
+    >>> _ = f.write_text('BASEMAP = "osm"\\nAUTH_COOKIE_SECURE = true\\n', encoding="utf-8")
+    >>> load_config_file(f)
+    {'BASEMAP': 'osm', 'AUTH_COOKIE_SECURE': True}
+    >>> _ = f.write_text('BASEMAPS = "osm"', encoding="utf-8")
+    >>> load_config_file(f)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: ...greenmap.toml: unknown config key 'BASEMAPS'; known keys: ...
+    """
+    file = Path(path).expanduser()
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{file}: config file not found") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{file}: not a readable TOML config file: {exc}") from None
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in CONFIG_KEYS:
+            raise ValueError(
+                f"{file}: unknown config key {key!r}; known keys: {', '.join(CONFIG_KEYS)}"
+            )
+        out[key] = _typed(key, value, str(file), base=file.resolve().parent)
+    return out
+
+
+def _environment() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in CONFIG_KEYS:
+        val = os.environ.get(f"GREENMAP_{key}")
+        if val is not None and val != "":
+            out[key] = _typed(key, val, f"environment variable GREENMAP_{key}")
+    return out
+
+
+def resolve_config(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The settings of an app: :data:`DEFAULTS` < config file < environment < ``config``.
+
+    The config file is ``config["CONFIG_FILE"]``, else ``$GREENMAP_CONFIG`` (none when both are unset).
+
+    >>> resolve_config({"BASEMAP": "osm", "CONFIG_FILE": None})["BASEMAP"]
+    'osm'
+    """
+    given = dict(config or {})
+    out = dict(DEFAULTS)
+    file = given.get("CONFIG_FILE") or os.environ.get("GREENMAP_CONFIG") or None
+    if file:
+        out.update(load_config_file(file))
+        out["CONFIG_FILE"] = str(file)
+    out.update(_environment())
+    out.update({k: v for k, v in given.items() if k != "CONFIG_FILE" or v})
+    return out
 
 
 def _logger(level: str) -> logging.Logger:
@@ -58,9 +196,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     Parameters
     ----------
     config : dict, optional
-        Overrides of :data:`DEFAULTS` (and any Flask setting). Environment variables
-        ``GREENMAP_STUDY_AREA``, ``GREENMAP_BASEMAP``, ``GREENMAP_TIANDITU_KEY``, ``GREENMAP_LOG_LEVEL``,
-        ``GREENMAP_CACHE_MAX_AGE`` are read first; ``config`` wins over them.
+        Overrides of :data:`DEFAULTS` (and any Flask setting); ``CONFIG_FILE`` names a TOML config
+        file (else ``$GREENMAP_CONFIG``). Precedence: ``config`` > environment ``GREENMAP_<KEY>``
+        (keys of :data:`CONFIG_KEYS`) > config file > :data:`DEFAULTS`.
 
     Returns
     -------
@@ -71,7 +209,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     Raises
     ------
     ValueError
-        If ``BASEMAP`` is not one of ``none``, ``osm``, ``tianditu``, ``amap``.
+        If ``BASEMAP`` is not one of ``none``, ``osm``, ``tianditu``, ``amap``; if the config file or
+        an environment value is invalid (naming the file or variable and the key).
     """
     from webmap.api import api
     from webmap.render import BASEMAPS
@@ -80,13 +219,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webmap.views import views
 
     app = Flask(__name__)
-    app.config.update(DEFAULTS)
-    for key in _ENV_KEYS:
-        val = os.environ.get(f"GREENMAP_{key}")
-        if val is not None and val != "":
-            app.config[key] = int(val) if key == "CACHE_MAX_AGE" else val
-    if config:
-        app.config.update(config)
+    app.config.update(resolve_config(config))
     if app.config["BASEMAP"] not in BASEMAPS:
         raise ValueError(
             f"BASEMAP: unknown basemap {app.config['BASEMAP']!r}; choose one of {sorted(BASEMAPS)}"

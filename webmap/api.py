@@ -18,6 +18,7 @@ import shapely
 from flask import Blueprint, Response, current_app, jsonify, make_response, request
 from werkzeug.exceptions import HTTPException
 
+from layers.errors import LayerError
 from webmap.openapi import openapi_document
 from webmap.service import (
     LAYER_KEYS,
@@ -56,6 +57,15 @@ def _api_error(err: ApiError) -> Response:
 @api.errorhandler(UnavailableError)
 def _unavailable(err: UnavailableError) -> Response:
     return make_response(jsonify({"error": "unavailable", "message": str(err)}), 503)
+
+
+@api.errorhandler(LayerError)
+def _layer_error(err: LayerError) -> Response:
+    first = err.problems[0] if err.problems else None
+    body: dict[str, Any] = {"error": _ERROR_NAMES[400], "message": str(err)}
+    if first is not None and first.field:
+        body["parameter"] = first.field
+    return make_response(jsonify(body), 400)
 
 
 @api.errorhandler(HTTPException)
@@ -162,6 +172,7 @@ def index() -> Response:
             "rules": "/api/rules",
             "reported": "/api/indicators/reported",
             "layers": "/api/layers",
+            "export": "/api/export",
         }
     )
 
@@ -334,4 +345,46 @@ def layer_geojson(name: str) -> Response:
     resp = cached_json(make, "geojson")
     if resp.status_code == 200:
         resp.headers["Content-Type"] = "application/geo+json"
+    return resp
+
+
+EXPORT_FORMATS = ("geojson", "gpkg", "csv")
+
+
+@api.get("/export")
+def export_file() -> Response:
+    """A layer or the coverage results as a file (attachment), honouring the map's filters.
+
+    ``what``: ``projects`` (default; filtered by ``subdistrict``, ``status`` and ``category`` comma lists
+    and ``year`` exactly as the map shows them), ``coverage`` (coverage results under ``rule`` as of
+    ``year``), ``all`` (every layer, table and coverage result in one GeoPackage) or one layer/result
+    name. ``format``: ``geojson`` (default), ``gpkg`` or ``csv``. Built with
+    :func:`layers.export.export` from the same data as the map.
+    """
+    from webmap.download import build_download, download_targets
+
+    _allowed({"what", "format", "subdistrict", "status", "category", "year", "rule"})
+    area = str(current_app.config["STUDY_AREA"])
+    what = request.args.get("what") or "projects"
+    targets = download_targets(area)
+    if what not in targets:
+        raise ApiError(400, f"parameter 'what': unknown {what!r}; allowed: {targets}", "what")
+    fmt = _list_param("format", EXPORT_FORMATS) or ("geojson",)
+    if len(fmt) != 1:
+        raise ApiError(400, "parameter 'format': give one format", "format")
+    if what == "all" and fmt[0] != "gpkg":
+        raise ApiError(
+            400, "parameter 'format': 'all' is exported as one GeoPackage (gpkg)", "format"
+        )
+    flt = ProjectFilter(
+        subdistrict=_subdistrict_param(),
+        statuses=_list_param("status", PROJECT_STATUSES),
+        year=_int_param("year"),
+        categories=_list_param("category", _categories()),
+    )
+    rule = _rule_param()
+    dl = build_download(service(), area, what, fmt[0], flt, rule)
+    resp = Response(dl.data, content_type=dl.media_type)
+    resp.headers["Content-Disposition"] = dl.content_disposition()
+    resp.headers["Cache-Control"] = "no-store"
     return resp

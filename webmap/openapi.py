@@ -124,6 +124,70 @@ def _base_document() -> dict[str, Any]:
                 _ok("FeatureCollection", fc, "application/geo+json"),
                 not_found=True,
             ),
+            "/api/export": {
+                "get": {
+                    "summary": "Download a layer or the coverage results as a file (attachment)",
+                    "description": (
+                        "Built with layers.export.export from the same data as the map (the "
+                        "planners' editing store when configured), honouring the map's filters. "
+                        "GeoJSON carries a `metadata` member (rule set, year, filters, data "
+                        "vintage, licence); GeoPackage a `greenmap_metadata` table. "
+                        "Content-Disposition: attachment with a UTF-8 filename*."
+                    ),
+                    "parameters": [
+                        _param(
+                            "what",
+                            "query",
+                            {"type": "string", "default": "projects"},
+                            "projects, coverage (results under `rule` as of `year`), all (one "
+                            "GeoPackage: every layer, table and coverage result), or a layer/table/"
+                            "coverage-result name (see /api/layers).",
+                        ),
+                        _param(
+                            "format",
+                            "query",
+                            {"type": "string", "enum": ["geojson", "gpkg", "csv"]},
+                            "File format (default geojson; `all` needs gpkg).",
+                        ),
+                        _SD,
+                        _param(
+                            "status",
+                            "query",
+                            {"type": "string"},
+                            "Projects: comma-separated statuses as of `year`: "
+                            f"{', '.join(PROJECT_STATUSES)}.",
+                        ),
+                        _param(
+                            "category",
+                            "query",
+                            {"type": "string"},
+                            "Projects: comma-separated categories.",
+                        ),
+                        _YEAR,
+                        _RULE,
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The file",
+                            "headers": {
+                                "Content-Disposition": {
+                                    "schema": {"type": "string"},
+                                    "description": "attachment; filename=…; filename*=UTF-8''…",
+                                }
+                            },
+                            "content": {
+                                "application/geo+json": {"schema": fc},
+                                "application/geopackage+sqlite3": {
+                                    "schema": {"type": "string", "format": "binary"}
+                                },
+                                "text/csv": {"schema": {"type": "string"}},
+                            },
+                        },
+                        "400": _ERR,
+                        "503": _ERR,
+                    },
+                }
+            },
             "/api/openapi.json": {
                 "get": {
                     "summary": "This document",

@@ -1,16 +1,16 @@
 """App-level glue between the web map and ``layers``/``geo``: loading, filtering, coverage, GeoJSON.
 
 Everything here is cached per *data version* (a fingerprint of the study area's data and rule files), so a
-changed file is picked up on the next request and unchanged data is served from memory. The engines other
-modules provide (``geo.indicator``, ``geo.scenarios``, ``geo.gaps``, ``layers.rules``) are looked up lazily:
-while one is missing, the matching feature is reported as unavailable instead of failing the page.
+changed file is picked up on the next request and unchanged data is served from memory. Coverage goes
+through :func:`geo.scenarios.scenario_coverage`, the one pipeline the CLI and the Python API use; the radii and
+gaps layers reuse the service's cached parks of the year and their assigned radii. A missing data file (or
+no rule sets) is reported as :class:`UnavailableError` instead of failing the page.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
 import json
 import logging
 import math
@@ -25,6 +25,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+from geo.gaps import candidate_sites, uncovered
+from geo.rules import assign_radii
+from geo.scenarios import parks_as_of, scenario_coverage
+from layers import rules as lrules
 
 log = logging.getLogger("webmap")
 
@@ -52,7 +57,7 @@ REPORTED_INDICATORS: tuple[str, ...] = ("park_500m_coverage", "park_500m_coverag
 
 
 class UnavailableError(RuntimeError):
-    """A feature needs an engine or a data file that is not (yet) there; the message says which."""
+    """A feature needs a data file (or rule set) that is not there; the message says which."""
 
 
 class DataLoader(Protocol):
@@ -71,15 +76,6 @@ class DataLoader(Protocol):
     def metric_crs(self) -> str: ...
 
     def default_rule(self) -> str | None: ...
-
-
-def _optional(module: str, attr: str) -> Any:
-    """``module.attr`` or ``None`` while that module/function has not been written yet."""
-    try:
-        mod = importlib.import_module(module)
-    except ImportError:
-        return None
-    return getattr(mod, attr, None)
 
 
 class LayersLoader:
@@ -131,16 +127,10 @@ class LayersLoader:
         return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
 
     def list_rules(self) -> list[Any]:
-        fn = _optional("layers.rules", "list_rules")
-        if fn is None:
-            raise UnavailableError("layers.rules.list_rules is not available yet")
-        return list(fn())
+        return list(lrules.list_rules())
 
     def load_rule(self, rule_id: str) -> Any:
-        fn = _optional("layers.rules", "load_rule")
-        if fn is None:
-            raise UnavailableError("layers.rules.load_rule is not available yet")
-        return fn(rule_id)
+        return lrules.load_rule(rule_id)
 
     def metric_crs(self) -> str:
         try:
@@ -586,16 +576,7 @@ class MapService:
             parks = self._metric("parks")
             if year is None:
                 return parks
-            fn = _optional("geo.scenarios", "parks_as_of")
-            if fn is not None:
-                try:
-                    return fn(parks, self._metric("projects"), year)
-                except (KeyError, TypeError, ValueError) as exc:  # engine problem: degrade, say so
-                    log.warning(
-                        "geo.scenarios.parks_as_of failed (%r); using opened_year only", exc
-                    )
-            opened = pd.to_numeric(parks.get("opened_year"), errors="coerce")
-            return parks[~(opened > year)]
+            return parks_as_of(parks, self._metric("projects"), year)
 
         return self.cached(("parks_as_of", year), make)
 
@@ -603,14 +584,11 @@ class MapService:
         """Eligible parks with ``radius_m`` under a rule, as of a year (metric CRS)."""
 
         def make() -> gpd.GeoDataFrame:
-            assign = _optional("geo.rules", "assign_radii")
-            if assign is None:
-                raise UnavailableError("geo.rules.assign_radii is not available yet")
             rule = self.rule(rule_id)
             zones = None
             if any(getattr(t, "zone", "any") != "any" for t in getattr(rule, "tiers", ())):
                 zones = self._metric("historic_blocks")
-            return assign(self.parks_as_of(year), rule, zones)
+            return assign_radii(self.parks_as_of(year), rule, zones)
 
         return self.cached(("assigned", rule_id, year), make)
 
@@ -654,9 +632,6 @@ class MapService:
         """
 
         def make() -> gpd.GeoDataFrame:
-            fn = _optional("geo.gaps", "uncovered")
-            if fn is None:
-                raise UnavailableError("geo.gaps.uncovered is not available yet")
             res = self._metric("residential")
             pr = self.assigned(rule_id, year)
             rule = self.rule(rule_id)
@@ -665,7 +640,7 @@ class MapService:
                 np.asarray(pr.geometry.values), pr["radius_m"].to_numpy(dtype=float), quad_segs=qs
             )
             by = "subdistrict_code" if "subdistrict_code" in res.columns else None
-            out = fn(res, gpd.GeoSeries(served, crs=res.crs), by=by)
+            out = uncovered(res, gpd.GeoSeries(served, crs=res.crs), by=by)
             g = np.asarray(out.geometry.values)
             out = out[~(shapely.is_empty(g) | shapely.is_missing(g))].copy()
             out[out.geometry.name] = shapely.simplify(np.asarray(out.geometry.values), 1.0)
@@ -688,9 +663,6 @@ class MapService:
         """
 
         def make() -> gpd.GeoDataFrame:
-            fn = _optional("geo.gaps", "candidate_sites")
-            if fn is None:
-                raise UnavailableError("geo.gaps.candidate_sites is not available yet")
             rule = self.rule(rule_id)
             res = self._metric("residential")
             district = shapely.union_all(np.asarray(self._metric("district").geometry.values))
@@ -709,7 +681,9 @@ class MapService:
                 np.asarray(pr.geometry.values), pr["radius_m"].to_numpy(dtype=float), quad_segs=16
             )
             cell = max(200.0, math.ceil(math.sqrt(size)))
-            out = fn(res, gpd.GeoSeries(served, crs=res.crs), land, size, radius, k, cell)
+            out = candidate_sites(
+                res, gpd.GeoSeries(served, crs=res.crs), land, size, radius, k, cell
+            )
             out = out.copy()
             out["site_id"] = [f"{rule_id}:{int(r)}" for r in out["rank"]]
             out["name_zh"] = [f"候选地块 {int(r)}" for r in out["rank"]]
@@ -731,23 +705,19 @@ class MapService:
         return dict(self.cached(("coverage", rule_id, year), lambda: self._coverage(rule_id, year)))
 
     def _coverage(self, rule_id: str, year: int | None) -> dict[str, Any]:
-        table_fn = _optional("geo.indicator", "coverage_table")
-        if table_fn is None:
-            raise UnavailableError(
-                "coverage engine (geo.indicator.coverage_table) is not available yet"
-            )
-        rule = self.rule(rule_id)
         hb = (
             self._metric("historic_blocks")
             if self.try_layer("historic_blocks") is not None
             else None
         )
-        table = table_fn(
+        table = scenario_coverage(
             self._metric("residential"),
-            self.assigned(rule_id, year),
+            self._metric("parks"),
+            self.rule(rule_id),
+            projects=self._metric("projects") if year is not None else None,
+            year=year,
             subdistricts=self._metric("subdistricts"),
             historic_blocks=hb,
-            rule=rule,
         )
         return normalise_coverage(table, rule_id, year)
 

@@ -234,9 +234,41 @@
     renderPanel();
     restyleChoropleth();
     writeHash();
+    updateDownloads();
     loadCoverage();
     scheduleLazy();
     document.body.setAttribute("data-filter-ms", String(Math.round(performance.now() - t0)));
+  }
+
+  // ------------------------------------------------------------------ downloads (/api/export)
+  /* The download links carry the current filters: projects as the map shows them (街道, status,
+   * category, year), coverage results for the rule set and year, all layers as one GeoPackage. */
+  function exportUrl(what, fmt) {
+    var q = ["what=" + what, "format=" + fmt];
+    if (what === "projects" || what === "all") {
+      if (state.sd) q.push("subdistrict=" + encodeURIComponent(state.sd));
+      if (state.status.length !== STATUSES.length) q.push("status=" + state.status.map(encodeURIComponent).join(","));
+      if (state.cat) q.push("category=" + state.cat.map(encodeURIComponent).join(","));
+    }
+    if ((what === "coverage" || what === "all") && state.rule) q.push("rule=" + encodeURIComponent(state.rule));
+    q.push("year=" + state.year);
+    return "/api/export?" + q.join("&");
+  }
+  function updateDownloads() {
+    var fmtSel = document.getElementById("gm-dl-format");
+    if (!fmtSel) return;
+    var none = !state.status.length || (state.cat && !state.cat.length);
+    document.querySelectorAll("a[data-export]").forEach(function (a) {
+      var what = a.getAttribute("data-export");
+      var off = (what === "projects" && none) || (what !== "projects" && !state.rule);
+      if (off) {
+        a.removeAttribute("href");
+        a.setAttribute("aria-disabled", "true");
+      } else {
+        a.href = exportUrl(what, what === "all" ? "gpkg" : fmtSel.value);
+        a.removeAttribute("aria-disabled");
+      }
+    });
   }
 
   // ------------------------------------------------------------------ layers loaded from the API
@@ -617,6 +649,9 @@
 
     var metric = document.getElementById("gm-metric");
     metric.addEventListener("change", function () { state.metric = metric.value; applyFilters(); });
+
+    var dlFmt = document.getElementById("gm-dl-format");
+    if (dlFmt) dlFmt.addEventListener("change", updateDownloads);
 
     var bm = document.getElementById("gm-basemap");
     Object.keys(CFG.basemaps).forEach(function (k) { bm.appendChild(el("option", { value: k }, bi(CFG.basemaps[k]))); });

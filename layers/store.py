@@ -1,7 +1,7 @@
 """The planners' editable projects store: versioned features, edit history and restore.
 
 Planners draw the projects the district's tables give only as boundary texts (四至) and keep their
-statuses current. :class:`ProjectStore` is the interface; :class:`GeoPackageStore` keeps the layer in
+statuses current. :class:`ProjectStore` is the interface; ``layers.store_gpkg.GeoPackageStore`` keeps the layer in
 a GeoPackage (SQLite) file in a data directory, created on first use from the shipped
 ``projects`` layer (the shipped files are only read). ``layers.store_postgis.PostGISStore`` keeps it
 in PostgreSQL/PostGIS behind the same interface.
@@ -26,15 +26,10 @@ Edited geometry gets ``geometry_quality = "user"``; a cleared geometry gets ``"n
 from __future__ import annotations
 
 import json
-import math
 import os
-import re
-import sqlite3
-import struct
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,23 +39,26 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Transformer
 
+from layers.edits import (
+    DISTRICT_TOLERANCE_M,
+    EDITABLE_FIELDS,
+    GeometryChecker,
+    _printable,
+    validate_changes,
+)
 from layers.errors import LayerError, Problem
 from layers.schema import SCHEMAS, Column
 from layers.studyarea import DEFAULT_AREA, StudyArea, load_study_area
 
 __all__ = [
     "EDITABLE_FIELDS",
-    "GeoPackageStore",
     "HistoryEntry",
     "ProjectStore",
     "StaleEdit",
     "UnknownProject",
     "ValidatedEdit",
-    "decode_gpkg_geometry",
     "default_data_dir",
-    "encode_gpkg_geometry",
     "open_store",
     "replay",
 ]
@@ -69,34 +67,6 @@ SCHEMA = SCHEMAS["projects"]
 KEY = SCHEMA.key
 COLUMNS: tuple[Column, ...] = SCHEMA.columns
 _COL = {c.name: c for c in COLUMNS}
-
-#: Fields planners may change through the store (everything else is provenance or derived).
-EDITABLE_FIELDS: tuple[str, ...] = (
-    "name_zh",
-    "category",
-    "location_zh",
-    "sizhi_zh",
-    "area_m2",
-    "households",
-    "investment_wan_cny",
-    "start_year",
-    "planned_end_year",
-    "latest_status",
-    "latest_status_year",
-    "adds_green_space",
-    "note",
-)
-_YEAR_FIELDS = {"start_year", "planned_end_year", "latest_status_year"}
-YEAR_RANGE = (1949, 2100)
-#: Largest accepted text value (characters) and numbers.
-MAX_TEXT = 4000
-MAX_NUMBER = 1e13
-#: Largest accepted number of vertices of an edited geometry.
-MAX_VERTICES = 20_000
-#: How far (metres) an edited geometry may reach outside the (approximate) district outline.
-DISTRICT_TOLERANCE_M = 1000.0
-#: Geometry types a project may have.
-GEOMETRY_TYPES = SCHEMA.geometry_types
 
 
 class StaleEdit(Exception):  # noqa: N818 - name fixed by the interface
@@ -213,12 +183,6 @@ Entries = list["HistoryEntry"]
 
 # --------------------------------------------------------------------------------------------
 # helpers
-
-
-def _printable(text: object, limit: int = 80) -> str:
-    """``text`` safe to echo in a message: no lone surrogates, bounded length."""
-    s = str(text).encode("utf-8", "backslashreplace").decode("utf-8")
-    return s if len(s) <= limit else s[:limit] + "…"
 
 
 def _now() -> str:
@@ -367,287 +331,6 @@ def replay(entries: Sequence[HistoryEntry], upto: int | None = None) -> Record:
         raise LayerError([Problem("history", None, "version", f"no version {upto} in the history")])
     state.setdefault("geometry", None)
     return state
-
-
-# --------------------------------------------------------------------------------------------
-# validation
-
-
-def _coerce(name: str, value: Any, problems: list[Problem], where: str) -> Any:
-    col = _COL[name]
-
-    def bad(msg: str) -> None:
-        problems.append(Problem(where, None, name, msg))
-
-    if isinstance(value, str) and col.dtype != "str" and value.strip() == "":
-        value = None
-    if value is None:
-        if not col.nullable:
-            bad("may not be empty")
-        return None
-    if col.dtype == "str":
-        if not isinstance(value, str):
-            bad(f"expected text, got {type(value).__name__}")
-            return None
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            bad("not valid Unicode text (lone surrogate)")
-            return None
-        if "\x00" in value:
-            bad("contains a NUL character")
-            return None
-        if len(value) > MAX_TEXT:
-            bad(f"longer than {MAX_TEXT} characters ({len(value)})")
-            return None
-        if not col.nullable and not value.strip():
-            bad("may not be empty")
-            return None
-        if col.choices is not None and value not in col.choices:
-            bad(f"{_printable(value)!r} is not one of {', '.join(col.choices)}")
-            return None
-        return value
-    if col.dtype == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-            return value.strip().lower() == "true"
-        bad(f"expected true or false, got {_printable(value)!r}")
-        return None
-    # numbers
-    num: float | int
-    if isinstance(value, bool):
-        bad(f"expected a number, got {value!r}")
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            num = (
-                int(text)
-                if col.dtype == "int" and re.fullmatch(r"[+-]?\d{1,18}", text)
-                else float(text)
-            )
-        except ValueError:
-            bad(f"not a number: {_printable(value)!r}")
-            return None
-    elif isinstance(value, int | float):
-        num = value
-    else:
-        bad(f"expected a number, got {type(value).__name__}")
-        return None
-    if isinstance(num, float) and not math.isfinite(num):
-        bad(f"not a finite number: {num!r}")
-        return None
-    if abs(num) > MAX_NUMBER:
-        bad(f"{num!r} is too large")
-        return None
-    if col.dtype == "int":
-        if isinstance(num, float):
-            if not num.is_integer():
-                bad(f"expected a whole number, got {num!r}")
-                return None
-            num = int(num)
-        if name in _YEAR_FIELDS and not YEAR_RANGE[0] <= num <= YEAR_RANGE[1]:
-            bad(f"year {num} outside {YEAR_RANGE[0]}–{YEAR_RANGE[1]}")
-            return None
-    else:
-        num = float(num)
-    if col.minimum is not None and num < col.minimum:
-        bad(f"{num!r} is below the minimum {col.minimum:g}")
-        return None
-    return num
-
-
-def validate_changes(changes: Mapping[str, Any], where: str = "edit") -> dict[str, Any]:
-    """Check and type an edit's field values; raise one :class:`LayerError` naming every bad field.
-
-    Parameters
-    ----------
-    changes : mapping
-        Field -> new value. Only :data:`EDITABLE_FIELDS`; numbers may be given as JSON numbers or
-        numeric text, an empty string clears a nullable number.
-    where : str
-        Label for the error messages (e.g. ``"project xc2016-1"``).
-
-    Examples
-    --------
-    >>> validate_changes({"latest_status": "done", "latest_status_year": "2024"})
-    {'latest_status': 'done', 'latest_status_year': 2024}
-    >>> validate_changes({"area_m2": "abc", "source": "x", "colour": 1})
-    Traceback (most recent call last):
-    ...
-    layers.errors.LayerError: edit, field 'area_m2': not a number: 'abc'
-    edit, field 'source': not editable (editable: name_zh, ...)
-    edit, field 'colour': unknown field
-    """
-    if not isinstance(changes, Mapping):
-        raise LayerError([Problem(where, None, "properties", "expected an object of fields")])
-    problems: list[Problem] = []
-    out: dict[str, Any] = {}
-    for name, value in changes.items():
-        if not isinstance(name, str):
-            problems.append(Problem(where, None, _printable(name), "field names must be text"))
-            continue
-        if name not in _COL:
-            problems.append(Problem(where, None, _printable(name), "unknown field"))
-            continue
-        if name not in EDITABLE_FIELDS:
-            problems.append(
-                Problem(where, None, name, f"not editable (editable: {', '.join(EDITABLE_FIELDS)})")
-            )
-            continue
-        n = len(problems)
-        v = _coerce(name, value, problems, where)
-        if len(problems) == n:
-            out[name] = v
-    if problems:
-        raise LayerError(problems)
-    return out
-
-
-def _polygonal_or_linear(g: shapely.Geometry, dim: int) -> shapely.Geometry:
-    parts = [p for p in shapely.get_parts(g) if shapely.get_dimensions(p) == dim]
-    parts = [q for p in parts for q in shapely.get_parts(p)]
-    if not parts:
-        return shapely.GeometryCollection()
-    return shapely.union_all(parts) if dim == 2 else shapely.line_merge(shapely.union_all(parts))
-
-
-class GeometryChecker:
-    """Checks an edited geometry against the study area extent and the district outline.
-
-    Parameters
-    ----------
-    extent : (west, south, east, north)
-        Study area extent, degrees (EPSG:4326).
-    district : shapely geometry or None
-        District outline, EPSG:4326 (``None``: only the extent is checked).
-    metric_crs : str
-        Projected CRS for distances (metres).
-    tolerance_m : float
-        How far outside the district outline a geometry may reach, metres.
-    """
-
-    def __init__(
-        self,
-        extent: tuple[float, float, float, float],
-        district: shapely.Geometry | None,
-        metric_crs: str,
-        tolerance_m: float = DISTRICT_TOLERANCE_M,
-    ) -> None:
-        self.extent = tuple(float(v) for v in extent)
-        self.tolerance_m = float(tolerance_m)
-        self._to_metric = Transformer.from_crs(CRS("EPSG:4326"), CRS(metric_crs), always_xy=True)
-        self._zone = None
-        if district is not None:
-            self._zone = shapely.buffer(self._metric(district), self.tolerance_m)
-            shapely.prepare(self._zone)
-
-    def _metric(self, g: shapely.Geometry) -> shapely.Geometry:
-        return shapely.transform(g, lambda xy: np.column_stack(self._to_metric.transform(*xy.T)))
-
-    def check(
-        self, geom: Any, where: str = "edit", *, repair: bool = True
-    ) -> tuple[shapely.Geometry, list[str]]:
-        """Validate (and repair) one geometry; return it with messages, or raise :class:`LayerError`.
-
-        Parameters
-        ----------
-        geom : shapely geometry or GeoJSON mapping
-            Lon/lat, EPSG:4326.
-        where : str
-            Label for messages.
-        repair : bool
-            Repair invalid polygons with ``make_valid`` (else reject them).
-        """
-
-        def fail(msg: str) -> LayerError:
-            return LayerError([Problem(where, None, "geometry", msg)])
-
-        if isinstance(geom, Mapping):
-            geom = geometry_from_geojson(geom, where)
-        if not isinstance(geom, shapely.Geometry):
-            raise fail(f"expected a geometry, got {type(geom).__name__}")
-        messages: list[str] = []
-        if shapely.is_empty(geom):
-            raise fail("empty geometry")
-        if geom.geom_type not in GEOMETRY_TYPES:
-            raise fail(f"{geom.geom_type} not allowed (expected {', '.join(GEOMETRY_TYPES)})")
-        if shapely.get_num_coordinates(geom) > MAX_VERTICES:
-            raise fail(f"more than {MAX_VERTICES} vertices ({shapely.get_num_coordinates(geom)})")
-        if shapely.has_z(geom):
-            geom = shapely.force_2d(geom)
-            messages.append("geometry: Z values dropped")
-        coords = shapely.get_coordinates(geom)
-        if not np.isfinite(coords).all():
-            raise fail("coordinates must be finite numbers")
-        w, s, e, n = self.extent
-        x0, y0, x1, y1 = shapely.bounds(geom)
-        if x0 < w or y0 < s or x1 > e or y1 > n:
-            raise fail(
-                f"outside the study area extent {self.extent} (bounds {x0:.5f}, {y0:.5f}, "
-                f"{x1:.5f}, {y1:.5f}): send WGS-84 lon/lat (EPSG:4326) — wrong CRS, swapped "
-                "lon/lat, or a GCJ-02/BD-09 offset?"
-            )
-        if not shapely.is_valid(geom):
-            why = shapely.is_valid_reason(geom)
-            if not repair:
-                raise fail(f"invalid geometry: {why}")
-            dim = int(shapely.get_dimensions(geom))
-            fixed = _polygonal_or_linear(shapely.make_valid(geom), dim)
-            if shapely.is_empty(fixed) or not shapely.is_valid(fixed):
-                raise fail(f"invalid geometry that cannot be repaired: {why}")
-            if fixed.geom_type not in GEOMETRY_TYPES:
-                raise fail(f"invalid geometry: {why}")
-            geom = fixed
-            messages.append(f"geometry: repaired invalid geometry ({why}) with make_valid")
-        if self._zone is not None:
-            gm = self._metric(geom)
-            if not shapely.covers(self._zone, gm):
-                far = float(shapely.distance(self._zone, gm))
-                detail = (
-                    f"{far:.0f} m beyond that zone"
-                    if far > 0
-                    else "part of it reaches beyond that zone"
-                )
-                raise fail(
-                    f"outside the district (more than {self.tolerance_m:g} m beyond its outline; "
-                    f"{detail}): wrong CRS or a misplaced drawing?"
-                )
-        return geom, messages
-
-
-def geometry_from_geojson(obj: Any, where: str = "edit") -> shapely.Geometry:
-    """A GeoJSON geometry object (or Feature) as a shapely geometry; :class:`LayerError` if malformed.
-
-    >>> geometry_from_geojson({"type": "Point", "coordinates": [116.37, 39.91]}).wkt
-    'POINT (116.37 39.91)'
-    """
-
-    def fail(msg: str) -> LayerError:
-        return LayerError([Problem(where, None, "geometry", msg)])
-
-    if not isinstance(obj, Mapping):
-        raise fail("expected a GeoJSON geometry object")
-    if obj.get("type") == "Feature":
-        obj = obj.get("geometry")
-        if not isinstance(obj, Mapping):
-            raise fail("Feature without a geometry object")
-    gtype = obj.get("type")
-    if gtype not in GEOMETRY_TYPES:
-        raise fail(
-            f"GeoJSON type {_printable(gtype)!r} not allowed (expected {', '.join(GEOMETRY_TYPES)})"
-        )
-    if "coordinates" not in obj:
-        raise fail("GeoJSON geometry without 'coordinates'")
-    try:
-        text = json.dumps({"type": gtype, "coordinates": obj["coordinates"]}, allow_nan=False)
-        g = shapely.from_geojson(text)
-    except (ValueError, TypeError, RecursionError, shapely.errors.GEOSException) as exc:
-        raise fail(f"malformed GeoJSON {gtype}: {_printable(exc, 200)}") from exc
-    if g is None:
-        raise fail("malformed GeoJSON geometry")
-    return g
 
 
 # --------------------------------------------------------------------------------------------
@@ -1056,123 +739,6 @@ def _check_version(v: Any, name: str) -> int:
     return int(v)
 
 
-# --------------------------------------------------------------------------------------------
-# GeoPackage
-
-
-_GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
-_GPKG_USER_VERSION = 10300  # GeoPackage 1.3
-_ENVELOPE_LEN = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
-_SQL_TYPE = {"str": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "BOOLEAN"}
-TABLE = "projects"
-HISTORY_TABLE = "project_history"
-
-
-def encode_gpkg_geometry(geom: shapely.Geometry | None, srs_id: int = 4326) -> bytes | None:
-    """A GeoPackage geometry blob: ``GP`` header, little-endian, XY envelope, ISO WKB.
-
-    >>> blob = encode_gpkg_geometry(shapely.Point(116.4, 39.9))
-    >>> blob[:2], blob[3], decode_gpkg_geometry(blob).wkt
-    (b'GP', 3, 'POINT (116.4 39.9)')
-    """
-    if geom is None:
-        return None
-    wkb = shapely.to_wkb(geom, byte_order=1, flavor="iso", output_dimension=2)
-    if shapely.is_empty(geom):
-        return b"GP\x00\x11" + struct.pack("<i", srs_id) + wkb
-    x0, y0, x1, y1 = shapely.bounds(geom)
-    return b"GP\x00\x03" + struct.pack("<i4d", srs_id, x0, x1, y0, y1) + wkb
-
-
-def decode_gpkg_geometry(blob: bytes | None) -> shapely.Geometry | None:
-    """The geometry in a GeoPackage geometry blob (``None`` for NULL or an empty geometry)."""
-    if blob is None:
-        return None
-    blob = bytes(blob)
-    if blob[:2] != b"GP":
-        raise ValueError("not a GeoPackage geometry blob")
-    flags = blob[3]
-    env = (flags >> 1) & 0x07
-    if env not in _ENVELOPE_LEN:
-        raise ValueError(f"bad GeoPackage envelope indicator {env}")
-    g = shapely.from_wkb(blob[8 + _ENVELOPE_LEN[env] :])
-    return None if g is None or shapely.is_empty(g) else g
-
-
-def _wkt_4326() -> str:
-    return str(CRS("EPSG:4326").to_wkt("WKT1_GDAL"))
-
-
-def default_data_dir() -> Path:
-    """Where the editable store, the users file and the session key live.
-
-    ``GREENMAP_DATA_DIR`` if set, else ``instance/`` in the working directory (one default for
-    ``greenmap serve`` and ``greenmap users``, so an editor added is an editor the server knows).
-    """
-    value = os.environ.get("GREENMAP_DATA_DIR") or "instance"
-    return Path(value).expanduser().resolve()
-
-
-def _to_sql(value: Any, col: Column) -> Any:
-    if value is None:
-        return None
-    if col.dtype == "bool":
-        return 1 if value else 0
-    return value
-
-
-def _from_sql(value: Any, col: Column) -> Any:
-    if value is None:
-        return None
-    if col.dtype == "bool":
-        return bool(value)
-    if col.dtype == "int":
-        return int(value)
-    if col.dtype == "float":
-        return float(value)
-    return str(value)
-
-
-_SELECT = ", ".join(
-    ["geom", *[f'"{c.name}"' for c in COLUMNS], "version", "updated_at", "updated_by"]
-)
-_HIST_COLS = (
-    "project_id, version, action, user_name, at, fields, old_values, new_values, "
-    "old_geometry_wkt, new_geometry_wkt, restored_from"
-)
-
-
-def _row_to_record(row: Sequence[Any]) -> Record:
-    rec: Record = {"geometry": decode_gpkg_geometry(row[0])}
-    for i, c in enumerate(COLUMNS, start=1):
-        rec[c.name] = _from_sql(row[i], c)
-    n = len(COLUMNS) + 1
-    rec["version"] = int(row[n])
-    rec["updated_at"] = row[n + 1]
-    rec["updated_by"] = row[n + 2]
-    return rec
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False)
-
-
-def _hist_params(e: HistoryEntry) -> tuple[Any, ...]:
-    return (
-        e.project_id,
-        e.version,
-        e.action,
-        e.user,
-        e.at,
-        _json(list(e.fields)),
-        _json(e.old_values),
-        _json(e.new_values),
-        e.old_geometry,
-        e.new_geometry,
-        e.restored_from,
-    )
-
-
 def history_entry_from_row(row: Sequence[Any]) -> HistoryEntry:
     """A history row (columns in the order of both back ends' history queries) as an entry."""
     return HistoryEntry(
@@ -1190,291 +756,14 @@ def history_entry_from_row(row: Sequence[Any]) -> HistoryEntry:
     )
 
 
-class _SQLiteWriter:
-    def __init__(self, con: sqlite3.Connection) -> None:
-        self.con = con
+def default_data_dir() -> Path:
+    """Where the editable store, the users file and the session key live.
 
-    def lock(self, project_id: str) -> Record | None:
-        row = self.con.execute(
-            f"SELECT {_SELECT} FROM {TABLE} WHERE project_id = ?", (project_id,)
-        ).fetchone()
-        return None if row is None else _row_to_record(row)
-
-    def history(self, project_id: str) -> list[HistoryEntry]:
-        rows = self.con.execute(
-            f"SELECT {_HIST_COLS} FROM {HISTORY_TABLE} WHERE project_id = ? ORDER BY version",
-            (project_id,),
-        ).fetchall()
-        return [history_entry_from_row(r) for r in rows]
-
-    def save(self, rec: Record, changed: Sequence[str], old_version: int) -> None:
-        sets = [f'"{n}" = ?' for n in changed if n != "geometry"]
-        params: list[Any] = [_to_sql(rec[n], _COL[n]) for n in changed if n != "geometry"]
-        if "geometry" in changed:
-            sets.append("geom = ?")
-            params.append(encode_gpkg_geometry(rec["geometry"]))
-        sets += ["version = ?", "updated_at = ?", "updated_by = ?"]
-        params += [rec["version"], rec["updated_at"], rec["updated_by"]]
-        cur = self.con.execute(
-            f"UPDATE {TABLE} SET {', '.join(sets)} WHERE project_id = ? AND version = ?",
-            (*params, rec[KEY], old_version),
-        )
-        if cur.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE; never write half
-            raise StaleEdit(old_version)
-        self.con.execute(
-            "UPDATE gpkg_contents SET last_change = ? WHERE table_name IN (?, ?)",
-            (rec["updated_at"], TABLE, HISTORY_TABLE),
-        )
-
-    def add_history(self, entry: HistoryEntry) -> None:
-        self.con.execute(
-            f"INSERT INTO {HISTORY_TABLE} ({_HIST_COLS}) VALUES ({', '.join('?' * 11)})",
-            _hist_params(entry),
-        )
-
-
-class GeoPackageStore(ProjectStore):
-    """The projects store in a GeoPackage (SQLite) file.
-
-    The file is created on first use from the shipped layer (atomically: built aside, then linked
-    into place, so concurrent first users agree on one file). It holds the ``projects`` feature
-    table (GeoPackage geometry blobs, EPSG:4326, plus ``version``, ``updated_at``, ``updated_by``)
-    and the ``project_history`` attribute table; GDAL (``ogrinfo``) opens it.
-
-    Parameters
-    ----------
-    path : path
-        The ``.gpkg`` file (see :func:`default_data_dir`).
-    area, seed, district, district_tolerance_m
-        See :class:`ProjectStore`.
-    busy_timeout_s : float
-        How long a writer waits for another writer's transaction.
-
-    Examples
-    --------
-    >>> import tempfile, geopandas as gpd
-    >>> seed = gpd.GeoDataFrame({c.name: [None] for c in COLUMNS}, geometry=[None], crs=4326)
-    >>> seed[["project_id", "name_zh", "category", "source", "geometry_quality"]] = [
-    ...     "p1", "鱼藻池公园", "park", "doc", "none"]
-    >>> store = GeoPackageStore(tempfile.mkdtemp() + "/s.gpkg", seed=seed, district=False)
-    >>> store.update("p1", {"latest_status": "done", "latest_status_year": 2024},
-    ...     expected_version=1, user="li")
-    2
-    >>> store.get("p1")["properties"]["status_history"]
-    '2024:done'
-    >>> store.update("p1", {"note": "x"}, expected_version=1, user="wang")
-    Traceback (most recent call last):
-    ...
-    layers.store.StaleEdit: stale edit: the feature is at version 2
+    ``GREENMAP_DATA_DIR`` if set, else ``instance/`` in the working directory (one default for
+    ``greenmap serve`` and ``greenmap users``, so an editor added is an editor the server knows).
     """
-
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        area: StudyArea | str = DEFAULT_AREA,
-        *,
-        seed: gpd.GeoDataFrame | None = None,
-        district: shapely.Geometry | bool | None = None,
-        district_tolerance_m: float = DISTRICT_TOLERANCE_M,
-        busy_timeout_s: float = 30.0,
-    ) -> None:
-        super().__init__(
-            area, seed=seed, district=district, district_tolerance_m=district_tolerance_m
-        )
-        self.path = Path(path)
-        self.busy_timeout_s = float(busy_timeout_s)
-        self._local = threading.local()
-        if not self.path.exists():
-            self._create()
-        self._check_file()
-
-    # ---- connections (one per thread and process)
-
-    def _con(self) -> sqlite3.Connection:
-        con = getattr(self._local, "con", None)
-        if con is None or getattr(self._local, "pid", None) != os.getpid():
-            con = sqlite3.connect(
-                self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=True
-            )
-            con.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
-            con.execute("PRAGMA journal_mode = WAL")
-            con.execute("PRAGMA synchronous = FULL")
-            con.execute("PRAGMA foreign_keys = ON")
-            self._local.con = con
-            self._local.pid = os.getpid()
-        return con
-
-    def close(self) -> None:
-        con = getattr(self._local, "con", None)
-        if con is not None and getattr(self._local, "pid", None) == os.getpid():
-            con.close()
-        self._local.con = None
-
-    @contextmanager
-    def _write(self) -> Iterator[_SQLiteWriter]:
-        con = self._con()
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            yield _SQLiteWriter(con)
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        else:
-            con.execute("COMMIT")
-
-    # ---- creation
-
-    def _check_file(self) -> None:
-        con = self._con()
-        app = con.execute("PRAGMA application_id").fetchone()[0]
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if app != _GPKG_APPLICATION_ID or not {TABLE, HISTORY_TABLE} <= tables:
-            raise LayerError(
-                [Problem(str(self.path), None, None, "not a GreenMap projects store (GeoPackage)")]
-            )
-
-    def _create(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        records = self.seed_records()
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        if tmp.exists():
-            tmp.unlink()
-        con = sqlite3.connect(tmp, isolation_level=None)
-        try:
-            con.execute("BEGIN")
-            _create_schema(con)
-            cols = ", ".join(f'"{c.name}"' for c in COLUMNS)
-            qs = ", ".join("?" * (len(COLUMNS) + 2))
-            con.executemany(
-                f"INSERT INTO {TABLE} (geom, {cols}, version) VALUES ({qs})",
-                [
-                    (
-                        encode_gpkg_geometry(r["geometry"]),
-                        *[_to_sql(r[c.name], c) for c in COLUMNS],
-                        1,
-                    )
-                    for r in records
-                ],
-            )
-            con.executemany(
-                f"INSERT INTO {HISTORY_TABLE} ({_HIST_COLS}) VALUES ({', '.join('?' * 11)})",
-                [_hist_params(e) for e in self.import_entries(records)],
-            )
-            geoms = [r["geometry"] for r in records if r["geometry"] is not None]
-            w, s, e, n = shapely.bounds(shapely.union_all(geoms)) if geoms else self.area.extent
-            con.execute(
-                "UPDATE gpkg_contents SET min_x=?, min_y=?, max_x=?, max_y=? WHERE table_name=?",
-                (w, s, e, n, TABLE),
-            )
-            con.execute("COMMIT")
-            con.execute("PRAGMA journal_mode = WAL")
-        finally:
-            con.close()
-        try:
-            os.link(tmp, self.path)  # atomic: fails if another process created the store first
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink(missing_ok=True)
-
-    # ---- reads
-
-    def _fetch(self, project_id: str | None = None) -> list[Record]:
-        con = self._con()
-        if project_id is None:
-            rows = con.execute(f"SELECT {_SELECT} FROM {TABLE} ORDER BY fid").fetchall()
-        else:
-            rows = con.execute(
-                f"SELECT {_SELECT} FROM {TABLE} WHERE project_id = ?", (project_id,)
-            ).fetchall()
-        return [_row_to_record(r) for r in rows]
-
-    def _fetch_history(self, project_id: str) -> list[HistoryEntry]:
-        return _SQLiteWriter(self._con()).history(project_id)
-
-    def revision(self) -> int:
-        row = self._con().execute(f"SELECT max(hist_id) FROM {HISTORY_TABLE}").fetchone()
-        return int(row[0] or 0)
-
-    def integrity_check(self) -> str:
-        """``PRAGMA integrity_check`` of the file (``"ok"`` when sound)."""
-        return str(self._con().execute("PRAGMA integrity_check").fetchone()[0])
-
-
-def _create_schema(con: sqlite3.Connection) -> None:
-    con.execute(f"PRAGMA application_id = {_GPKG_APPLICATION_ID}")
-    con.execute(f"PRAGMA user_version = {_GPKG_USER_VERSION}")
-    con.execute(
-        """CREATE TABLE gpkg_spatial_ref_sys (
-            srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY,
-            organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
-            definition TEXT NOT NULL, description TEXT)"""
-    )
-    con.executemany(
-        "INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian"),
-            ("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic"),
-            ("WGS 84 geodetic", 4326, "EPSG", 4326, _wkt_4326(), "longitude/latitude WGS 84"),
-        ],
-    )
-    con.execute(
-        """CREATE TABLE gpkg_contents (
-            table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL,
-            identifier TEXT UNIQUE, description TEXT DEFAULT '',
-            last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
-            min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
-            CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))"""
-    )
-    con.execute(
-        """CREATE TABLE gpkg_geometry_columns (
-            table_name TEXT NOT NULL, column_name TEXT NOT NULL,
-            geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL,
-            z TINYINT NOT NULL, m TINYINT NOT NULL,
-            CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
-            CONSTRAINT uk_gc_table_name UNIQUE (table_name),
-            CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
-            CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))"""
-    )
-    cols = ",\n".join(
-        f'"{c.name}" {_SQL_TYPE[c.dtype]}'
-        + (" NOT NULL UNIQUE" if c.name == KEY else (" NOT NULL" if not c.nullable else ""))
-        for c in COLUMNS
-    )
-    con.execute(
-        f"""CREATE TABLE {TABLE} (
-            fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-            geom GEOMETRY,
-            {cols},
-            version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
-            updated_at TEXT, updated_by TEXT)"""
-    )
-    con.execute(
-        f"""CREATE TABLE {HISTORY_TABLE} (
-            hist_id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-            project_id TEXT NOT NULL, version INTEGER NOT NULL,
-            action TEXT NOT NULL, user_name TEXT NOT NULL, at TEXT NOT NULL,
-            fields TEXT NOT NULL, old_values TEXT NOT NULL, new_values TEXT NOT NULL,
-            old_geometry_wkt TEXT, new_geometry_wkt TEXT, restored_from INTEGER,
-            UNIQUE (project_id, version))"""
-    )
-    con.executemany(
-        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) "
-        "VALUES (?, ?, ?, ?, ?)",
-        [
-            (
-                TABLE,
-                "features",
-                TABLE,
-                "更新与绿化项目 Renewal and greening projects (editable)",
-                4326,
-            ),
-            (HISTORY_TABLE, "attributes", HISTORY_TABLE, "Edit history of projects", None),
-        ],
-    )
-    con.execute(
-        "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', 'GEOMETRY', 4326, 0, 0)", (TABLE,)
-    )
+    value = os.environ.get("GREENMAP_DATA_DIR") or "instance"
+    return Path(value).expanduser().resolve()
 
 
 def open_store(
@@ -1500,4 +789,6 @@ def open_store(
         from layers.store_postgis import PostGISStore
 
         return PostGISStore(text, study, **kwargs)
+    from layers.store_gpkg import GeoPackageStore
+
     return GeoPackageStore(location, study, **kwargs)

@@ -23,10 +23,10 @@ from typing import Any
 import geopandas as gpd
 import shapely
 
+from layers.edits import DISTRICT_TOLERANCE_M
 from layers.errors import LayerError, Problem
 from layers.store import (
     COLUMNS,
-    DISTRICT_TOLERANCE_M,
     KEY,
     Entries,
     HistoryEntry,

@@ -25,15 +25,13 @@ import layers
 from layers.errors import LayerError
 from layers.store import (
     EDITABLE_FIELDS,
-    GeoPackageStore,
     ProjectStore,
     StaleEdit,
     UnknownProject,
-    decode_gpkg_geometry,
-    encode_gpkg_geometry,
     open_store,
     replay,
 )
+from layers.store_gpkg import GeoPackageStore, decode_gpkg_geometry, encode_gpkg_geometry
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_SCRIPT = ROOT / "scripts" / "pg-test-server.sh"

@@ -25,7 +25,8 @@ try:
 except ImportError:  # tests/ imported as a package
     from tests.test_layers_store import DISTRICT, SMALL, make_store, pg_dsn  # type: ignore[no-redef]
 
-from layers.store import GeoPackageStore, ProjectStore, StaleEdit, _SQLiteWriter, replay
+from layers.store import ProjectStore, StaleEdit, replay
+from layers.store_gpkg import GeoPackageStore, _SQLiteWriter
 
 WORKERS = 8
 EDITS = 200

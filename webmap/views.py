@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, make_response, render_template, request
 
-from layers.store import EDITABLE_FIELDS, YEAR_RANGE
+from layers.edits import EDITABLE_FIELDS, YEAR_RANGE
 from webmap.render import BASEMAPS, PARK_KINDS, PROJECT_CATEGORIES, QUALITY, STATUSES, render_map
 from webmap.respcache import mark_cacheable
 from webmap.service import MapService, UnavailableError

@@ -1,7 +1,7 @@
 """City health check at scale: single-process vs dask-geopandas coverage on many synthetic cities.
 
 Builds ``--cities`` made-up cities of ``--parcels`` residential parcels each
-(:func:`geo.partitioned.synthetic_cities`; nothing describes a real place), writes them as
+(:func:`geo.synthetic.synthetic_cities`; nothing describes a real place), writes them as
 partitioned GeoParquet datasets, then times
 
 * ``single``: :func:`geo.partitioned.reference_coverage` in this process on the in-memory
@@ -45,7 +45,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo.partitioned import city_table, reference_coverage, synthetic_cities
+from geo.partitioned import city_table, reference_coverage
+from geo.synthetic import synthetic_cities
 from layers.geoparquet import (
     dask_client,
     default_npartitions,

@@ -59,7 +59,6 @@ import shapely
 from numpy.typing import NDArray
 
 from geo.coverage import DEFAULT_QUAD_SEGS, covered_area, outer_radius_factor
-from geo.synthetic import synthetic_city
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -71,7 +70,6 @@ __all__ = [
     "partitioned_coverage",
     "reference_coverage",
     "spatial_partition",
-    "synthetic_cities",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -1203,103 +1201,3 @@ def partitioned_coverage(
 # --------------------------------------------------------------------------------------------
 # synthetic input
 # --------------------------------------------------------------------------------------------
-
-
-def synthetic_cities(
-    n_cities: int,
-    n_parcels: int,
-    *,
-    regime: Literal["sparse", "dense"] = "sparse",
-    gap_m: float = 200.0,
-    n_historic: int = 3,
-    seed: int = 0,
-    crs: str = "EPSG:4548",
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Made-up cities side by side, as input for :func:`partitioned_coverage`.
-
-    ``n_cities`` cities of :func:`geo.synthetic.synthetic_city` (seeds ``seed``,
-    ``seed + 1``, ...) are laid out on a near-square grid of cells, ``gap_m`` metres apart
-    (less than the 500 m radius by default, so parks of one city reach into the next and
-    ``match_city`` matters). Nothing here describes a real place.
-
-    Parameters
-    ----------
-    n_cities : int
-        Number of cities (>= 1).
-    n_parcels : int
-        Residential parcels per city (>= 1).
-    regime : {"sparse", "dense"}
-        Park placement of :func:`geo.synthetic.synthetic_city`.
-    gap_m : float
-        Distance (m) between neighbouring cities' bounding boxes.
-    n_historic : int
-        Historic blocks per city.
-    seed : int
-        Seed of the first city.
-    crs : str
-        Projected CRS in metres to label the layers with.
-
-    Returns
-    -------
-    (residential, parks, historic_blocks) : tuple of GeoDataFrame
-        ``residential`` has ``city_code`` (``SYN-C000``, ...), ``unit_code`` (the synthetic
-        subdistrict code), ``parcel_id`` (unique), ``population``; ``parks`` has ``city_code``,
-        ``park_id`` (unique), ``radius_m`` (500), ``area_m2``, ``kind``; ``historic_blocks`` has
-        ``city_code``, ``block_id``.
-
-    Raises
-    ------
-    ValueError
-        On a bad ``n_cities`` or ``gap_m`` (others as :func:`geo.synthetic.synthetic_city`).
-
-    Examples
-    --------
-    >>> res, parks, blocks = synthetic_cities(2, 50, seed=3)
-    >>> sorted(res["city_code"].unique()), res["parcel_id"].is_unique
-    (['SYN-C000', 'SYN-C001'], True)
-    """
-    if isinstance(n_cities, bool) or not isinstance(n_cities, int) or n_cities < 1:
-        raise ValueError(f"n_cities must be a positive integer, got {n_cities!r}")
-    if not (math.isfinite(gap_m) and gap_m >= 0):
-        raise ValueError(f"gap_m must be a finite number >= 0 metres, got {gap_m!r}")
-    cols = max(1, math.ceil(math.sqrt(n_cities)))
-    layers: dict[str, list[gpd.GeoDataFrame]] = {"res": [], "parks": [], "blocks": []}
-    cities = [
-        synthetic_city(n_parcels, regime=regime, n_historic=n_historic, seed=seed + k, crs=crs)
-        for k in range(n_cities)
-    ]
-    # cell size: the largest city extent, so cities never overlap
-    ext = np.array([c.subdistricts.total_bounds for c in cities])
-    cell_w = float((ext[:, 2] - ext[:, 0]).max()) + gap_m
-    cell_h = float((ext[:, 3] - ext[:, 1]).max()) + gap_m
-    for k, city in enumerate(cities):
-        code = f"SYN-C{k:03d}"
-        dx, dy = (k % cols) * cell_w, (k // cols) * cell_h
-        off = np.array([dx, dy])
-
-        def shift(
-            gdf: gpd.GeoDataFrame, off: NDArray[np.float64] = off, code: str = code
-        ) -> gpd.GeoDataFrame:
-            out = gdf.copy()
-            g = np.asarray(gdf.geometry.values, dtype=object)
-            out[gdf.geometry.name] = gpd.GeoSeries(
-                shapely.transform(g, lambda c: c + off), index=gdf.index, crs=gdf.crs
-            )
-            out.insert(0, "city_code", code)
-            return out
-
-        r = shift(city.residential)
-        r["unit_code"] = r["subdistrict_code"]
-        r["parcel_id"] = code + "-" + r["parcel_id"].astype(str)
-        p = shift(city.parks)
-        p["park_id"] = code + "-" + p["park_id"].astype(str)
-        b = shift(city.historic_blocks)
-        b["block_id"] = code + "-" + b["block_id"].astype(str)
-        layers["res"].append(r)
-        layers["parks"].append(p)
-        layers["blocks"].append(b)
-
-    def cat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=crs)
-
-    return cat(layers["res"]), cat(layers["parks"]), cat(layers["blocks"])

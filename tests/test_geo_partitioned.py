@@ -24,8 +24,8 @@ from geo.partitioned import (
     partitioned_coverage,
     reference_coverage,
     spatial_partition,
-    synthetic_cities,
 )
+from geo.synthetic import synthetic_cities
 
 # dask's parquet reader calls a pandas API that pandas 3.1 deprecates; not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword in GeoDataFrame.reset_index")

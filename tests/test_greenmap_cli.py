@@ -111,7 +111,8 @@ def test_import_reports_changes_and_errors(
 def test_coverage_dask_engine_equals_reference(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from geo.partitioned import reference_coverage, synthetic_cities
+    from geo.partitioned import reference_coverage
+    from geo.synthetic import synthetic_cities
     from layers.geoparquet import write_dataset, write_residential_dataset
 
     residential, parks, _ = synthetic_cities(3, 400, seed=3)

@@ -6,6 +6,7 @@ All geometry in one projected metric CRS (metres, m²).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -16,7 +17,7 @@ from numpy.typing import NDArray
 from geo.indicator import _polygonal, _present
 from geo.residential import square_cells
 
-__all__ = ["candidate_sites", "served_union", "uncovered"]
+__all__ = ["CandidateLand", "candidate_land", "candidate_sites", "served_union", "uncovered"]
 
 
 def served_union(
@@ -294,3 +295,79 @@ def candidate_sites(
     )
     geoms: NDArray[np.object_] = land[pk]
     return gpd.GeoDataFrame(out, geometry=geoms, crs=residential.crs)
+
+
+@dataclass(frozen=True)
+class CandidateLand:
+    """Where a new park could go, and on what basis.
+
+    Attributes
+    ----------
+    geometry : shapely geometry
+        The candidate land (metric CRS).
+    basis : {"non_residential", "vacated"}
+        ``non_residential``: the district minus residential land and parks. ``vacated``: the district
+        minus parks, i.e. land that renewal would first have to vacate (疏解腾退、留白增绿) — used when the
+        residential layer leaves (almost) no other land, as the demo proxy does.
+    note : str
+        The basis in words (Chinese first), for maps and exports.
+    """
+
+    geometry: shapely.Geometry
+    basis: str
+    note: str
+
+
+def candidate_land(
+    district: gpd.GeoDataFrame | gpd.GeoSeries,
+    residential: gpd.GeoDataFrame | gpd.GeoSeries,
+    parks: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    min_area_m2: float,
+) -> CandidateLand:
+    """Land for new parks: non-residential land, or — when there is less than ``min_area_m2`` of it —
+    any land outside parks, to be vacated through renewal.
+
+    Parameters
+    ----------
+    district, residential, parks : GeoDataFrame or GeoSeries
+        In one projected metric CRS; rows without geometry are ignored.
+    min_area_m2 : float
+        The size of the park to place (m²): less non-residential land than this means none.
+
+    Returns
+    -------
+    CandidateLand
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> d = gpd.GeoSeries([box(0, 0, 100, 100)], crs="EPSG:4548")
+    >>> parks = gpd.GeoSeries([box(0, 0, 10, 10)], crs="EPSG:4548")
+    >>> candidate_land(d, gpd.GeoSeries([box(0, 0, 100, 50)], crs="EPSG:4548"), parks,
+    ...                min_area_m2=1000).basis
+    'non_residential'
+    >>> land = candidate_land(d, gpd.GeoSeries([box(0, 0, 100, 100)], crs="EPSG:4548"), parks,
+    ...                       min_area_m2=1000)
+    >>> land.basis, land.geometry.area
+    ('vacated', 9900.0)
+    """
+    for name, x in (("district", district), ("residential", residential), ("parks", parks)):
+        _check_metric(x, name)
+    if min_area_m2 <= 0 or not math.isfinite(min_area_m2):
+        raise ValueError(f"min_area_m2: must be a positive number of m², got {min_area_m2!r}")
+
+    def union(x: gpd.GeoDataFrame | gpd.GeoSeries) -> shapely.Geometry:
+        g = np.asarray(x.geometry.values if isinstance(x, gpd.GeoDataFrame) else x.values)
+        return shapely.union_all(g[_present(g)])
+
+    outline, park_land = union(district), union(parks)
+    free = shapely.difference(outline, shapely.union(union(residential), park_land))
+    if free.area >= min_area_m2:
+        return CandidateLand(free, "non_residential", "非居住用地 non-residential land")
+    return CandidateLand(
+        shapely.difference(outline, park_land),
+        "vacated",
+        "需腾退的用地（疏解腾退、留白增绿）land to be vacated through renewal: "
+        "the residential layer leaves no other land",
+    )

@@ -135,3 +135,21 @@ def test_picks_on_synthetic_city_add_exactly_what_they_claim() -> None:
     assert after - before == pytest.approx(s.cumulative_m2.iloc[-1], rel=1e-6)
     # every site lies on candidate land
     assert land.buffer(1e-6).contains(shapely.points(s.site_x, s.site_y)).all()
+
+
+def test_candidate_land_checks_its_inputs() -> None:
+    import geopandas as gpd
+    from shapely import box
+
+    from geo.gaps import candidate_land
+
+    d = gpd.GeoSeries([box(0, 0, 100, 100)], crs="EPSG:4548")
+    with pytest.raises(ValueError, match="min_area_m2"):
+        candidate_land(d, d, d, min_area_m2=0)
+    with pytest.raises(ValueError):
+        candidate_land(d.to_crs(4326), d, d, min_area_m2=10)
+    # Exactly at the threshold, non-residential land is used.
+    land = candidate_land(
+        d, gpd.GeoSeries([box(0, 0, 100, 90)], crs="EPSG:4548"), d.iloc[:0], min_area_m2=1000
+    )
+    assert land.basis == "non_residential" and land.geometry.area == pytest.approx(1000)

@@ -294,3 +294,14 @@ def test_map_follows_the_editable_projects_store(tmp_path: Any) -> None:
     assert after.get_json()["name_zh"] == "测试改名 renamed"
     assert after.headers["ETag"] != before.headers["ETag"]
     assert "测试改名 renamed" in c.get("/").get_data(as_text=True)
+
+
+def test_candidate_sites_are_labelled_with_their_land_basis(client: FlaskClient) -> None:
+    r = client.get("/api/layers/candidates.geojson?rule=xicheng-2016")
+    assert r.status_code == 200
+    feats = r.get_json()["features"]
+    assert len(feats) == 10
+    # The demo residential proxy leaves no non-residential land: sites are on land to be vacated.
+    assert {f["properties"]["land_basis"] for f in feats} == {"vacated"}
+    assert all("腾退" in f["properties"]["source"] for f in feats)
+    assert [f["properties"]["rank"] for f in feats] == list(range(1, 11))

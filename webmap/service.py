@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.gaps import candidate_sites, uncovered
+from geo.gaps import candidate_land, candidate_sites, uncovered
 from geo.rules import assign_radii
 from geo.scenarios import parks_as_of, scenario_coverage
 from layers import rules as lrules
@@ -658,20 +658,18 @@ class MapService:
     def candidates(self, rule_id: str, k: int = 10) -> gpd.GeoDataFrame:
         """Candidate cells for new parks (``geo.gaps.candidate_sites``), a model result (EPSG:4326).
 
-        Candidate land is the district minus residential land and park polygons; a new park of the
-        rule's minimum size gets the rule's radius for that size; cells of 200 m; ``k`` picks.
+        Candidate land is :func:`geo.gaps.candidate_land` (non-residential land, else land to be
+        vacated); a new park of the rule's minimum size gets the rule's radius for that size; cells
+        of 200 m; ``k`` picks.
         """
 
         def make() -> gpd.GeoDataFrame:
             rule = self.rule(rule_id)
             res = self._metric("residential")
-            district = shapely.union_all(np.asarray(self._metric("district").geometry.values))
-            parks = self._metric("parks")
-            blocked = shapely.union_all(
-                np.concatenate([np.asarray(res.geometry.values), np.asarray(parks.geometry.values)])
-            )
-            land = shapely.difference(district, blocked)
             size = max(float(getattr(rule, "min_area_m2", 5000.0)), 1000.0)
+            land = candidate_land(
+                self._metric("district"), res, self._metric("parks"), min_area_m2=size
+            )
             radius = max(
                 (t.radius_m for t in rule.tiers if t.min_area_m2 <= size and t.zone == "any"),
                 default=max(rule.radii),
@@ -682,7 +680,7 @@ class MapService:
             )
             cell = max(200.0, math.ceil(math.sqrt(size)))
             out = candidate_sites(
-                res, gpd.GeoSeries(served, crs=res.crs), land, size, radius, k, cell
+                res, gpd.GeoSeries(served, crs=res.crs), land.geometry, size, radius, k, cell
             )
             out = out.copy()
             out["site_id"] = [f"{rule_id}:{int(r)}" for r in out["rank"]]
@@ -690,7 +688,11 @@ class MapService:
             out["name_en"] = [f"candidate site {int(r)}" for r in out["rank"]]
             out["rule_id"] = rule_id
             out["geometry_quality"] = "approximate"
-            out["source"] = "本工具计算 computed: greedy maximal-coverage model, not a real site"
+            out["land_basis"] = land.basis
+            out["source"] = (
+                "本工具计算 computed: greedy maximal-coverage model, not a real site; candidate land: "
+                + land.note
+            )
             return out.to_crs(4326)
 
         return self.cached(("candidates", rule_id, k), make).copy()

@@ -49,7 +49,11 @@ test: $(TESTSTAMP) system-deps node-deps
 data: $(TESTSTAMP)
 	$(BIN)/python data/build_xicheng.py
 
-bench: $(TESTSTAMP)
+# Benchmarks print ratios and write JSON to bench/results/ (the naive reference at 100k parcels takes minutes).
+bench: $(TESTSTAMP) node-deps
+	$(BIN)/python bench/xicheng.py
+	$(BIN)/python bench/web.py
+	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/coverage.py
 
 clean:

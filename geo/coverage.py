@@ -54,10 +54,28 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
-import pyproj
 import shapely
 from numpy.typing import ArrayLike, NDArray
+
+from geo._common import (
+    DEFAULT_QUAD_SEGS,
+    FloatArray,
+    _check_crs,
+    _check_quad_segs,
+    _check_same_crs,
+    _geometry_of,
+    _geoms,
+    _radii,
+)
+from geo.arcerror import (
+    GEOS_SIMPLIFY_FACTOR,
+    _convex_pieces,
+    _nonconvex,
+    bracket_parks,
+    bracket_radii,
+    outer_radius_factor,
+)
+from geo.demand import normalise_demand
 
 __all__ = [
     "DEFAULT_QUAD_SEGS",
@@ -73,105 +91,6 @@ __all__ = [
     "outer_radius_factor",
     "service_areas",
 ]
-
-FloatArray = NDArray[np.float64]
-
-#: Segments per quarter circle used for every buffer (``quad_segs`` of shapely / GEOS / PostGIS).
-#:
-#: Why 64: around a point park the outer bracketing buffer is ``r / cos(pi / 256) - r`` =
-#: 7.5e-5 * r larger than the inner one (3.8 cm at r = 500 m; 8.5 cm at polygon corners, whose
-#: chords may be 1.5 times longer). The arc error of the indicator is therefore at most about
-#: ``100 * L * 0.038 m / A`` percentage points, where ``L`` is the length of the edge of the
-#: union of service areas running through residential land and ``A`` the residential area.
-#: Xicheng covers 50.70 km² (official figure, ../shared/facts/README.md); supposing 20 km² of
-#: it residential (an assumption for this estimate only), the bound stays below 0.01 pp while
-#: ``L`` < 53 km, i.e. while the exposed service-area edge is shorter than ~17 full 500 m
-#: circles. The error shrinks with ``1 / quad_segs²``: 32 segments would allow only 13 km. The
-#: bound actually achieved is computed with every result
-#: (:attr:`CoverageResult.arc_error_bound_pp`), so the claim is checked, not assumed.
-DEFAULT_QUAD_SEGS: int = 64
-
-_POLYGONAL = (3, 6)  # shapely type ids of Polygon and MultiPolygon
-
-
-# --------------------------------------------------------------------------------------------
-# validation helpers
-# --------------------------------------------------------------------------------------------
-
-
-def _geometry_of(obj: gpd.GeoSeries | gpd.GeoDataFrame, name: str) -> gpd.GeoSeries:
-    if isinstance(obj, gpd.GeoDataFrame):
-        return obj.geometry
-    if isinstance(obj, gpd.GeoSeries):
-        return obj
-    raise ValueError(f"{name}: expected a GeoSeries or GeoDataFrame, got {type(obj).__name__}")
-
-
-def _check_crs(crs: pyproj.CRS | None, name: str) -> None:
-    if crs is None:
-        raise ValueError(
-            f"{name} has no CRS; set a projected CRS in metres (Xicheng: EPSG:4548) first"
-        )
-    crs = pyproj.CRS.from_user_input(crs)
-    if crs.is_geographic or not crs.is_projected:
-        raise ValueError(
-            f"{name} is in {crs.to_string()} (geographic, degrees); reproject to a projected "
-            "CRS in metres (Xicheng: EPSG:4548) before computing distances and areas"
-        )
-    units = {(ax.unit_name or "").lower() for ax in crs.axis_info}
-    if not units or not units <= {"metre", "meter", "m"}:
-        raise ValueError(f"{name} CRS {crs.to_string()} is not in metres (axis units {units})")
-
-
-def _check_same_crs(a: gpd.GeoSeries, b: gpd.GeoSeries, name_a: str, name_b: str) -> None:
-    if not pyproj.CRS.from_user_input(a.crs).equals(pyproj.CRS.from_user_input(b.crs)):
-        raise ValueError(
-            f"CRS mismatch: {name_a} is {a.crs.to_string()} but {name_b} is {b.crs.to_string()}"
-        )
-
-
-def _check_quad_segs(quad_segs: object) -> int:
-    if isinstance(quad_segs, bool) or not isinstance(quad_segs, int | np.integer):
-        raise ValueError(f"quad_segs must be a positive integer, got {quad_segs!r}")
-    if quad_segs < 1:
-        raise ValueError(f"quad_segs must be a positive integer, got {quad_segs!r}")
-    return int(quad_segs)
-
-
-def _geoms(series: gpd.GeoSeries, name: str, *, polygonal: bool) -> NDArray[np.object_]:
-    arr = np.asarray(series.values, dtype=object)
-    missing = shapely.is_missing(arr)
-    if missing.any():
-        bad = series.index[missing][:5].tolist()
-        raise ValueError(f"{name} has missing (None) geometries at index {bad}")
-    if polygonal:
-        tid = shapely.get_type_id(arr)
-        notpoly = ~np.isin(tid, _POLYGONAL) & ~shapely.is_empty(arr)
-        if notpoly.any():
-            bad = series.index[notpoly][:5].tolist()
-            raise ValueError(f"{name} must be Polygon/MultiPolygon; non-polygonal at index {bad}")
-    return arr
-
-
-def _radii(radii: ArrayLike, n: int) -> FloatArray:
-    try:
-        r = np.asarray(radii, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"radii must be numbers (metres): {exc}") from exc
-    if r.ndim == 0:
-        r = np.full(n, float(r))
-    elif r.ndim != 1:
-        raise ValueError(f"radii must be a scalar or 1-D array, got shape {r.shape}")
-    elif len(r) != n:
-        raise ValueError(f"radii has length {len(r)} but parks has {n} rows (length mismatch)")
-    bad = ~np.isfinite(r) | (r < 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"radii must be finite and >= 0 metres; radii[{i}] = {r[i]!r} "
-            f"({int(bad.sum())} bad value(s))"
-        )
-    return r
 
 
 def _prepare_inputs(
@@ -193,109 +112,6 @@ def _prepare_inputs(
 # --------------------------------------------------------------------------------------------
 # public API
 # --------------------------------------------------------------------------------------------
-
-
-def outer_radius_factor(quad_segs: int = DEFAULT_QUAD_SEGS, *, corners: bool = False) -> float:
-    """Factor by which a radius must grow for the polygon buffer to contain the true buffer.
-
-    Parameters
-    ----------
-    quad_segs : int
-        Segments per quarter circle.
-    corners : bool
-        ``False`` for point parks (full circles of exactly ``4 * quad_segs`` chords),
-        ``True`` for polygon/line parks (corner fillets may have chords up to 1.5 times longer
-        because GEOS rounds their number).
-
-    Returns
-    -------
-    float
-        ``1 / cos(pi / (4 * quad_segs))``, or ``1 / cos(3 * pi / (8 * quad_segs))`` with
-        ``corners=True``.
-
-    Examples
-    --------
-    >>> round(outer_radius_factor(64), 8)
-    1.0000753
-    >>> round(outer_radius_factor(64, corners=True), 8)
-    1.00016944
-    """
-    q = _check_quad_segs(quad_segs)
-    half_angle = (3.0 * math.pi / (8 * q)) if corners else (math.pi / (4 * q))
-    return 1.0 / math.cos(half_angle)
-
-
-#: GEOS ``BufferParameters::DEFAULT_SIMPLIFY_FACTOR``: concavities of a buffer input shallower
-#: than this fraction of the distance are filled in before buffering.
-GEOS_SIMPLIFY_FACTOR: float = 0.01
-_GEOS_SIMPLIFY_FACTOR = GEOS_SIMPLIFY_FACTOR  # old private name, kept for callers
-
-
-def bracket_radii(
-    parks: gpd.GeoSeries | gpd.GeoDataFrame,
-    radii: ArrayLike,
-    *,
-    quad_segs: int = DEFAULT_QUAD_SEGS,
-) -> tuple[FloatArray, FloatArray]:
-    """Radii whose GEOS buffers lie inside / contain the true (Euclidean) buffers at ``radii``.
-
-    Outer: points grow by ``outer_radius_factor(q)``, other parks by
-    ``outer_radius_factor(q, corners=True)``. Inner: ``radii`` itself, except for non-convex
-    parks (and lines), whose input GEOS may fill in before buffering: ``radii / 1.01``. This is
-    a conservative (loose) bracket for non-convex parks; :func:`bracket_parks`, which
-    :func:`coverage` uses, is tight.
-
-    Parameters
-    ----------
-    parks : GeoSeries or GeoDataFrame
-        Parks (projected CRS in metres).
-    radii : float or array-like of float
-        Service radius (m), one or one per park.
-    quad_segs : int
-        Segments per quarter circle.
-
-    Returns
-    -------
-    (numpy.ndarray, numpy.ndarray)
-        Inner and outer radii (m), one per park.
-
-    Examples
-    --------
-    >>> import geopandas as gpd
-    >>> from shapely import Point, Polygon
-    >>> ell = Polygon([(0, 0), (2, 0), (2, 1), (1, 1), (1, 2), (0, 2)])
-    >>> p = gpd.GeoSeries([Point(0, 0), ell], crs="EPSG:4548")
-    >>> inner, outer = bracket_radii(p, 500, quad_segs=64)
-    >>> inner.round(3).tolist(), outer.round(3).tolist()
-    ([500.0, 495.05], [500.038, 500.085])
-    """
-    p = _geometry_of(parks, "parks")
-    q = _check_quad_segs(quad_segs)
-    _check_crs(p.crs, "parks")
-    parr = _geoms(p, "parks", polygonal=False)
-    r = _radii(radii, len(parr))
-    points = np.isin(shapely.get_type_id(parr), (0, 4))
-    outer = r * np.where(points, outer_radius_factor(q), outer_radius_factor(q, corners=True))
-    inner = np.where(_nonconvex(parr), r / (1.0 + GEOS_SIMPLIFY_FACTOR), r)
-    return inner, outer
-
-
-def _nonconvex(parr: NDArray[np.object_]) -> NDArray[np.bool_]:
-    """Parks whose GEOS buffer may exceed the true buffer (non-convex polygons, lines)."""
-    n = len(parr)
-    tid = shapely.get_type_id(parr)
-    out = ~np.isin(tid, (0, 3, 4, 6))  # not (Multi)Point / (Multi)Polygon: conservative
-    poly = np.flatnonzero(np.isin(tid, _POLYGONAL))
-    if len(poly):
-        parts, idx = shapely.get_parts(parr[poly], return_index=True)
-        area = shapely.area(parts)
-        hull = shapely.area(shapely.convex_hull(parts))
-        bad = (shapely.get_num_interior_rings(parts) > 0) | (hull > area * (1 + 1e-9))
-        flag = np.zeros(len(poly), dtype=bool)
-        np.logical_or.at(flag, idx, bad)
-        out[poly] |= flag
-    out &= ~shapely.is_empty(parr)
-    return out if n else np.zeros(0, dtype=bool)
 
 
 def service_areas(
@@ -667,110 +483,6 @@ class _Engine:
         )
 
 
-def _convex_pieces(
-    parr: NDArray[np.object_], r: FloatArray, q: int
-) -> tuple[NDArray[np.object_], FloatArray, FloatArray, NDArray[np.intp]]:
-    """Convex pieces of the parks with inner/outer bracket radii; see :func:`bracket_parks`."""
-    n = len(parr)
-    nonconvex = _nonconvex(parr)
-    keep = np.flatnonzero(~nonconvex)
-    pieces = [parr[keep]]
-    src = [keep]
-    conservative = [np.zeros(len(keep), dtype=bool)]
-    bad = np.flatnonzero(nonconvex)
-    if len(bad):
-        parts, pidx = shapely.get_parts(parr[bad], return_index=True)
-        pidx = bad[pidx]
-        tid = shapely.get_type_id(parts)
-        # polygons -> constrained Delaunay triangles (convex; their union is the polygon)
-        poly = np.isin(tid, _POLYGONAL)
-        if poly.any():
-            tri, tidx = shapely.get_parts(
-                shapely.constrained_delaunay_triangles(parts[poly]), return_index=True
-            )
-            ok = shapely.area(tri) > 0
-            pieces.append(tri[ok])
-            src.append(pidx[poly][tidx[ok]])
-            conservative.append(np.zeros(int(ok.sum()), dtype=bool))
-        # lines -> straight segments (convex)
-        line = np.isin(tid, (1, 2))
-        if line.any():
-            coords, cidx = shapely.get_coordinates(parts[line], return_index=True)
-            same = cidx[1:] == cidx[:-1]
-            seg = np.stack([coords[:-1][same], coords[1:][same]], axis=1)
-            pieces.append(np.asarray(shapely.linestrings(seg), dtype=object))
-            src.append(pidx[line][cidx[:-1][same]])
-            conservative.append(np.zeros(int(same.sum()), dtype=bool))
-        # points stay; anything else (nested collections) keeps the conservative bracket
-        rest = ~poly & ~line
-        if rest.any():
-            pieces.append(parts[rest])
-            src.append(pidx[rest])
-            conservative.append(~np.isin(tid[rest], (0, 4)))
-    all_pieces = np.concatenate(pieces).astype(object) if n else np.zeros(0, dtype=object)
-    all_src = np.concatenate(src).astype(np.intp) if n else np.zeros(0, dtype=np.intp)
-    cons = np.concatenate(conservative) if n else np.zeros(0, dtype=bool)
-    rp = r[all_src]
-    points = np.isin(shapely.get_type_id(all_pieces), (0, 4))
-    r_out = rp * np.where(points, outer_radius_factor(q), outer_radius_factor(q, corners=True))
-    r_in = np.where(cons, rp / (1.0 + GEOS_SIMPLIFY_FACTOR), rp)
-    return all_pieces, r_in, r_out, all_src
-
-
-def bracket_parks(
-    parks: gpd.GeoSeries | gpd.GeoDataFrame,
-    radii: ArrayLike,
-    *,
-    quad_segs: int = DEFAULT_QUAD_SEGS,
-) -> tuple[gpd.GeoSeries, FloatArray, FloatArray, NDArray[np.intp]]:
-    """Convex pieces of the parks whose GEOS buffers bracket the true (Euclidean) buffers.
-
-    Points and convex polygons are kept; non-convex polygons are cut into constrained Delaunay
-    triangles and lines into segments (a buffer of a union is the union of the buffers, and GEOS
-    buffers convex inputs without simplifying them). Then, with ``U(r)`` the union of the GEOS
-    buffers of the pieces, ``U(inner) ⊆ true buffer(parks, radii) ⊆ U(outer)``. This is how
-    :func:`coverage` brackets its rate; use it to bracket any other aggregate the same way
-    (e.g. per subdistrict with :func:`covered_area`).
-
-    Parameters
-    ----------
-    parks : GeoSeries or GeoDataFrame
-        Parks (projected CRS in metres).
-    radii : float or array-like of float
-        Service radius (m), one or one per park.
-    quad_segs : int
-        Segments per quarter circle.
-
-    Returns
-    -------
-    pieces : GeoSeries
-        Convex pieces (same CRS), a fresh 0..n-1 index.
-    inner, outer : numpy.ndarray
-        Radii (m) per piece for the inner and outer bracket.
-    source : numpy.ndarray
-        Position (0-based) in ``parks`` of the park each piece comes from.
-
-    Examples
-    --------
-    >>> import geopandas as gpd
-    >>> from shapely import Point, Polygon
-    >>> ell = Polygon([(0, 0), (2, 0), (2, 1), (1, 1), (1, 2), (0, 2)])
-    >>> p = gpd.GeoSeries([Point(0, 0), ell], crs="EPSG:4548")
-    >>> pieces, inner, outer, src = bracket_parks(p, 500, quad_segs=64)
-    >>> len(pieces), src.tolist()
-    (5, [0, 1, 1, 1, 1])
-    >>> inner.tolist() == [500.0] * 5, outer.round(3).tolist()[:2]
-    (True, [500.038, 500.085])
-    """
-    p = _geometry_of(parks, "parks")
-    q = _check_quad_segs(quad_segs)
-    _check_crs(p.crs, "parks")
-    parr = _geoms(p, "parks", polygonal=False)
-    r = _radii(radii, len(parr))
-    pieces, r_in, r_out, src = _convex_pieces(parr, r, q)
-    return gpd.GeoSeries(pieces, crs=p.crs), r_in, r_out, src
-
-
 def covered_area(
     demand: gpd.GeoSeries | gpd.GeoDataFrame,
     parks: gpd.GeoSeries | gpd.GeoDataFrame,
@@ -1026,114 +738,3 @@ def arc_error_bound(
 # --------------------------------------------------------------------------------------------
 # demand normalisation
 # --------------------------------------------------------------------------------------------
-
-
-def _polygonal_part(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
-    """Drop lines/points left over by overlays; keep (Multi)Polygons (possibly empty)."""
-    out = geoms.copy()
-    tid = shapely.get_type_id(out)
-    coll = tid == 7  # GeometryCollection
-    for i in np.flatnonzero(coll):
-        parts = shapely.get_parts(out[i])
-        parts = parts[np.isin(shapely.get_type_id(parts), _POLYGONAL)]
-        out[i] = shapely.union_all(parts) if len(parts) else shapely.Polygon()
-    other = ~np.isin(tid, (*_POLYGONAL, 7))
-    out[other] = shapely.Polygon()
-    return out
-
-
-def normalise_demand(
-    demand: gpd.GeoDataFrame,
-    by: str | None = None,
-) -> gpd.GeoDataFrame:
-    """Make demand polygons disjoint so that no area is counted twice.
-
-    Where polygons overlap, the overlap is kept by exactly one of them and cut from the
-    others. Priority is deterministic: rows are ranked by the ``by`` column (ascending, when
-    given) and then by their position; a polygon keeps only what no higher-ranked polygon
-    already has. Overlaps within a ``by`` group therefore go to the earlier row, and overlaps
-    across groups to the group with the smaller key. Attributes are kept unchanged (also
-    ``population``: cutting a parcel does not move people); a polygon swallowed entirely by
-    higher-ranked ones keeps its row with an empty geometry (area 0). Polygons that merely
-    touch are left alone; when nothing overlaps, the input is returned as a copy (fast path, one
-    STRtree query).
-
-    Parameters
-    ----------
-    demand : GeoDataFrame
-        Residential polygons (any CRS; areas are compared in it).
-    by : str, optional
-        Column ranking groups (e.g. ``"subdistrict_code"``).
-
-    Returns
-    -------
-    GeoDataFrame
-        Same rows, index, columns and CRS; geometries disjoint up to rounding.
-
-    Raises
-    ------
-    ValueError
-        If ``by`` is not a column, or on missing/non-polygonal geometries.
-
-    Examples
-    --------
-    >>> import geopandas as gpd
-    >>> from shapely import box
-    >>> d = gpd.GeoDataFrame({"k": ["b", "a"]},
-    ...                      geometry=[box(0, 0, 10, 10), box(5, 0, 15, 10)], crs="EPSG:4548")
-    >>> normalise_demand(d).area.tolist()
-    [100.0, 50.0]
-    >>> normalise_demand(d, by="k").area.tolist()
-    [50.0, 100.0]
-    """
-    if not isinstance(demand, gpd.GeoDataFrame):
-        raise ValueError(f"demand: expected a GeoDataFrame, got {type(demand).__name__}")
-    if by is not None and by not in demand.columns:
-        raise ValueError(f"by={by!r} is not a column of demand")
-    arr = _geoms(demand.geometry, "demand", polygonal=True)
-    out = demand.copy()
-    n = len(arr)
-    if n < 2:
-        return out
-    # rank: position in priority order (0 = highest priority)
-    if by is None:
-        rank = np.arange(n)
-    else:
-        keys = pd.Series(demand[by].to_numpy(), dtype=object).fillna("")
-        order = np.lexsort((np.arange(n), pd.factorize(keys.astype(str), sort=True)[0]))
-        rank = np.empty(n, dtype=np.intp)
-        rank[order] = np.arange(n)
-    tree = shapely.STRtree(arr)
-    a_idx, b_idx = tree.query(arr, predicate="intersects")
-    sel = a_idx != b_idx
-    a_idx, b_idx = a_idx[sel], b_idx[sel]
-    # Interiors can only meet where the bounding boxes overlap with positive area: this drops
-    # neighbours that share an edge (a tiling of parcels) without an exact test.
-    if len(a_idx):
-        bb = shapely.bounds(arr)
-        ox = np.minimum(bb[a_idx, 2], bb[b_idx, 2]) - np.maximum(bb[a_idx, 0], bb[b_idx, 0])
-        oy = np.minimum(bb[a_idx, 3], bb[b_idx, 3]) - np.maximum(bb[a_idx, 1], bb[b_idx, 1])
-        keep = (ox > 0) & (oy > 0)
-        a_idx, b_idx = a_idx[keep], b_idx[keep]
-    # interiors intersect <=> intersects and not merely touching
-    if len(a_idx):
-        inter = ~shapely.touches(arr[a_idx], arr[b_idx])
-        a_idx, b_idx = a_idx[inter], b_idx[inter]
-    # each loser a is cut by winners b (rank[b] < rank[a])
-    lose = rank[b_idx] < rank[a_idx]
-    a_idx, b_idx = a_idx[lose], b_idx[lose]
-    if len(a_idx) == 0:
-        return out
-    order = np.argsort(a_idx, kind="stable")
-    a_idx, b_idx = a_idx[order], b_idx[order]
-    uniq, start, counts = np.unique(a_idx, return_index=True, return_counts=True)
-    width = int(counts.max())
-    grid = np.full((len(uniq), width), None, dtype=object)
-    rows = np.repeat(np.arange(len(uniq)), counts)
-    cols = np.arange(len(a_idx)) - np.repeat(start, counts)
-    grid[rows, cols] = arr[b_idx]
-    cutters = shapely.union_all(grid, axis=1)
-    new = arr.copy()
-    new[uniq] = _polygonal_part(np.asarray(shapely.difference(arr[uniq], cutters), dtype=object))
-    out[demand.geometry.name] = gpd.GeoSeries(new, index=demand.index, crs=demand.crs)
-    return out

@@ -416,6 +416,34 @@ def marginal_gains(
     return out[list(GAIN_COLUMNS)]
 
 
+def scenario_parks(
+    parks: gpd.GeoDataFrame,
+    rule: RuleSet,
+    *,
+    projects: gpd.GeoDataFrame | None = None,
+    year: int | None = None,
+    include_planned: bool = False,
+    historic_blocks: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """The parks of a scenario with their service radius: :func:`parks_as_of`, then
+    :func:`geo.rules.assign_radii` (historic blocks as zones only when a tier depends on them).
+
+    All inputs in one projected metric CRS. ``year=None`` uses ``parks`` as given; with a year,
+    ``projects`` is required.
+    """
+    from geo.rules import assign_radii
+
+    current = parks
+    if year is not None:
+        if projects is None:
+            raise ValueError("projects: needed to build the parks of a given year")
+        current = parks_as_of(parks, projects, year, include_planned)
+    zones = None
+    if historic_blocks is not None and any(t.zone != "any" for t in rule.tiers):
+        zones = historic_blocks
+    return assign_radii(current, rule, zones)
+
+
 def scenario_coverage(
     residential: gpd.GeoDataFrame,
     parks: gpd.GeoDataFrame,
@@ -464,17 +492,15 @@ def scenario_coverage(
         :func:`geo.indicator.coverage_table`'s tidy table, with ``year`` added.
     """
     from geo.indicator import coverage_table
-    from geo.rules import assign_radii
 
-    current = parks
-    if year is not None:
-        if projects is None:
-            raise ValueError("projects: needed to build the parks of a given year")
-        current = parks_as_of(parks, projects, year, include_planned)
-    zones = None
-    if historic_blocks is not None and any(t.zone != "any" for t in rule.tiers):
-        zones = historic_blocks
-    assigned = assign_radii(current, rule, zones)
+    assigned = scenario_parks(
+        parks,
+        rule,
+        projects=projects,
+        year=year,
+        include_planned=include_planned,
+        historic_blocks=historic_blocks,
+    )
     table = coverage_table(
         residential,
         assigned,

@@ -421,7 +421,7 @@ def coverage_results(
     15
     """
     from geo.indicator import coverage_layers
-    from geo.rules import assign_radii
+    from geo.scenarios import scenario_parks
     from layers.rules import load_rule
 
     study = _study(area)
@@ -446,22 +446,23 @@ def coverage_results(
     subs = get("subdistricts", False)
     blocks = get("historic_blocks", False)
     parks_m = parks.to_crs(m)
-    if year is not None:
-        from geo.scenarios import parks_as_of
-
-        projects = get("projects", False)
-        if projects is not None:
-            parks_m = parks_as_of(parks_m, projects.to_crs(m), int(year), include_planned)
-        else:
-            oy = pd.to_numeric(parks_m.get("opened_year"), errors="coerce")
-            parks_m = (
-                parks_m[~(oy > year).fillna(False).to_numpy(dtype=bool)]
-                if oy is not None
-                else parks_m
-            )
+    projects = get("projects", False) if year is not None else None
+    scenario_year = int(year) if projects is not None and year is not None else None
+    if year is not None and projects is None:
+        # No projects layer: the parks of the year are those opened by then.
+        oy = pd.to_numeric(parks_m.get("opened_year"), errors="coerce")
+        parks_m = (
+            parks_m[~(oy > year).fillna(False).to_numpy(dtype=bool)] if oy is not None else parks_m
+        )
     blocks_m = blocks.to_crs(m) if blocks is not None else None
-    zones = blocks_m if any(t.zone != "any" for t in rs.tiers) else None
-    pr = assign_radii(parks_m, rs, zones)
+    pr = scenario_parks(
+        parks_m,
+        rs,
+        projects=projects.to_crs(m) if projects is not None else None,
+        year=scenario_year,
+        include_planned=include_planned,
+        historic_blocks=blocks_m,
+    )
     lay = coverage_layers(
         res.to_crs(m),
         pr,

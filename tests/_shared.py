@@ -24,4 +24,6 @@ needs_realdata = pytest.mark.skipif(
     not (BBBIKE.is_dir() and GRAPHML.is_file() and STREETS_OSM.is_file()),
     reason="../shared/realdata is not beside the clone (real OSM/Baidu files are never committed)",
 )
-needs_facts = pytest.mark.skipif(not FACTS.is_dir(), reason="../shared/facts is not beside the clone")
+needs_facts = pytest.mark.skipif(
+    not FACTS.is_dir(), reason="../shared/facts is not beside the clone"
+)

@@ -13,8 +13,8 @@ variants:
     historic-block rows, where it is empty by definition).
 
 Method: residential parcels are made disjoint (:func:`geo.coverage.normalise_demand`), cut once
-along the historic-block outlines into pieces, and :func:`geo.coverage.covered_area` is called
-once for all pieces (and once more with the outer bracketing radius for the arc error bound);
+along the historic-block outlines into pieces, and :func:`geo.coverage.covered_area_bracket` is
+called once for all pieces (the covered area with its certified arc error brackets);
 every row is then a group sum of pieces. A piece inside several overlapping blocks (a block inside
 another, such as 烟袋斜街 in 什刹海) counts for each of them.
 
@@ -34,9 +34,7 @@ from numpy.typing import NDArray
 
 from geo.coverage import (
     DEFAULT_QUAD_SEGS,
-    bracket_radii,
-    coverage,
-    covered_area,
+    covered_area_bracket,
     normalise_demand,
     service_areas,
 )
@@ -257,13 +255,9 @@ def _prepare(
     gs = gpd.GeoSeries(geom, crs=res.crs)
     radii = _num(parks["radius_m"])
     if len(parks):
-        r_in, r_out = bracket_radii(parks, radii, quad_segs=quad_segs)
-        cov = covered_area(gs, parks.geometry, radii, quad_segs=quad_segs)
-        cov_out = np.maximum(covered_area(gs, parks.geometry, r_out, quad_segs=quad_segs), cov)
-        if np.array_equal(r_in, radii):
-            cov_in = cov
-        else:
-            cov_in = np.minimum(covered_area(gs, parks.geometry, r_in, quad_segs=quad_segs), cov)
+        # one pass with certified brackets; every row (district included) sums these, so the
+        # district bound equals geo.coverage.coverage's on the same pieces
+        cov, cov_in, cov_out = covered_area_bracket(gs, parks.geometry, radii, quad_segs=quad_segs)
     else:
         cov = cov_out = cov_in = np.zeros(len(geom))
     dens = density[parcel]
@@ -295,18 +289,28 @@ def _prepare(
 
 
 def _aggregate(df: pd.DataFrame, key: str | None) -> pd.DataFrame:
-    """Sum piece columns by ``key`` (whole frame when None); population NaN if any piece unknown."""
+    """Sum piece columns by ``key`` (whole frame when None); population NaN if any piece unknown.
+
+    Sums skip NaN (as pandas does); ``pop_unknown`` counts the pieces with unknown population.
+    Done with numpy (``bincount``): the frame is small but this runs on every recompute.
+    """
     cols = ["area", "cov", "cov_out", "cov_in", "pop", "pop_cov", "pop_cov_out", "pop_cov_in"]
     if key is None:
-        g = df[cols].sum().to_frame().T
-        g["pop_unknown"] = df["pop"].isna().sum()
-        g["n_pieces"] = len(df)
-        g.index = pd.Index(["__all__"])
+        labels = np.asarray(["__all__"], dtype=object)
+        inv = np.zeros(len(df), dtype=np.intp)
     else:
-        g = df.groupby(key)[cols].sum()
-        g["pop_unknown"] = df["pop"].isna().groupby(df[key]).sum()
-        g["n_pieces"] = df.groupby(key).size()
-    return g
+        labels, inv = np.unique(df[key].to_numpy(dtype=object), return_inverse=True)
+        inv = inv.reshape(-1)
+    n = len(labels)
+    data: dict[str, Any] = {
+        c: np.bincount(inv, weights=np.nan_to_num(df[c].to_numpy(dtype=np.float64)), minlength=n)
+        for c in cols
+    }
+    data["pop_unknown"] = np.bincount(
+        inv, weights=np.isnan(df["pop"].to_numpy(dtype=np.float64)), minlength=n
+    ).astype(np.int64)
+    data["n_pieces"] = np.bincount(inv, minlength=n).astype(np.int64)
+    return pd.DataFrame(data, index=pd.Index(labels, dtype=object))
 
 
 def _rows(
@@ -372,20 +376,6 @@ def _rows(
     return out
 
 
-def _engine_bounds(row: dict[str, Any], pc: _Pieces, idx: NDArray[np.intp]) -> None:
-    """Replace a district row's arc error bounds by :func:`geo.coverage.coverage`'s own."""
-    if len(pc.parks) == 0 or not row["residential_m2"] > 0:
-        return
-    demand = gpd.GeoSeries(pc.geom[idx], crs=pc.parcels.crs)
-    radii = _num(pc.parks["radius_m"])
-    res = coverage(demand, pc.parks.geometry, radii, quad_segs=pc.quad_segs)
-    row["arc_error_bound_pp"] = res.arc_error_bound_pp
-    pop = pc.pop[idx]
-    if not np.isnan(row["pop_rate_pct"]) and np.nansum(pop) > 0:
-        w = coverage(demand, pc.parks.geometry, radii, quad_segs=pc.quad_segs, weights=pop)
-        row["pop_arc_error_bound_pp"] = w.arc_error_bound_pp
-
-
 def _table(
     pc: _Pieces,
     subdistricts: gpd.GeoDataFrame | None,
@@ -418,7 +408,6 @@ def _table(
         part = df if v == "all_land" else df[df["outside"]]
         r = _rows(_aggregate(part, None), "district", v, dnames, ["__all__"])
         r[0]["unit_code"] = district_code
-        _engine_bounds(r[0], pc, part.index.to_numpy())
         rows += r
     # subdistricts
     names: dict[str, tuple[str, str]] = {}
@@ -532,9 +521,10 @@ def coverage_table(
         Columns :data:`TABLE_COLUMNS`: ``scope`` (district / subdistrict / historic_block),
         ``unit_code``, names, ``variant`` (all_land / non_historic), ``residential_m2``,
         ``covered_m2`` (m²), ``rate_pct``, ``arc_error_bound_pp`` (bound on the difference
-        between ``rate_pct`` and the rate with exact Euclidean distances: the district rows take
-        :func:`geo.coverage.coverage`'s bound, the other rows the same inner/outer buffer
-        bracket summed over the unit), ``population``, ``population_covered``,
+        between ``rate_pct`` and the rate with exact Euclidean distances: the certified
+        inner/outer brackets of :func:`geo.coverage.covered_area_bracket` summed over the unit;
+        for the district this equals :func:`geo.coverage.coverage`'s bound), ``population``,
+        ``population_covered``,
         ``pop_rate_pct``, ``pop_arc_error_bound_pp`` (NaN when population is unknown for any
         part of the unit, explained in ``note``), ``headline`` (row is the rule's headline
         variant), ``headline_rate_pct`` (``rate_pct`` or ``pop_rate_pct`` by the rule's demand

@@ -58,6 +58,7 @@ import pyproj
 import shapely
 from numpy.typing import NDArray
 
+from geo.arcerror import park_certificates
 from geo.coverage import DEFAULT_QUAD_SEGS, covered_area, outer_radius_factor
 
 __all__ = [
@@ -266,8 +267,18 @@ def _park_reach(
             f"{_row_ids(parks, missing, 'park_id')}"
         )
     if arc_error:
-        return r * _outer_factor(g, quad_segs)
+        # halo reach: at least the certified outer radius used by _frame_sums (normally smaller)
+        cert = _certified_outer(g, r, quad_segs)
+        return np.maximum(r * _outer_factor(g, quad_segs), cert)
     return r
+
+
+def _certified_outer(g: NDArray[np.object_], r: FloatArray, quad_segs: int) -> FloatArray:
+    """Outer radii proved to contain the true buffers, as geo.coverage.coverage uses."""
+    if len(g) == 0:
+        return r
+    sa = np.asarray(shapely.buffer(g, r, quad_segs=quad_segs), dtype=object)
+    return park_certificates(g, r, sa, quad_segs, np.zeros(len(g), dtype=bool))[0]
 
 
 def _outer_factor(g: NDArray[np.object_], quad_segs: int) -> FloatArray:
@@ -373,7 +384,7 @@ def _frame_sums(
         cols["non_historic_covered_m2"] = nh_cov
     if arc_error:
         pgeom = np.asarray(parks.geometry.values, dtype=object)
-        r_out = radii * _outer_factor(pgeom, quad_segs) if len(parks) else radii
+        r_out = _certified_outer(pgeom, radii, quad_segs)
         cov_out = _covered(g, cities, parks, r_out, park_cities, crs, quad_segs)
         cols["covered_outer_m2"] = np.minimum(np.maximum(cov_out, cov), area)
     frame = pd.DataFrame(cols)

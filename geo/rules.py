@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.netrules import NetworkParams
+
 __all__ = [
     "CITATION_STATUSES",
     "DEMAND_BASES",
@@ -86,9 +88,11 @@ _TOP_KEYS = {
     "headline_variant",
     "quad_segs",
     "notes",
+    "network",
+    "barriers",
 }
 _ELIG_KEYS = {"min_area_m2", "kinds", "statuses", "fee"}
-_TIER_KEYS = {"min_area_m2", "max_area_m2", "radius_m", "zone"}
+_TIER_KEYS = {"min_area_m2", "max_area_m2", "radius_m", "minutes", "zone"}
 
 
 class RuleError(ValueError):
@@ -212,6 +216,11 @@ class RuleSet:
     headline_variant: str = "all_land"
     quad_segs: int | None = None
     notes: str = ""
+    #: Walking-network parameters (``[network]`` table, :mod:`geo.netrules`); ``None``: Euclidean.
+    network: NetworkParams | None = None
+    #: Barriers (railways, rivers, canals, motorways, trunk roads): network rules forbid crossing
+    #: them except on bridges/tunnels; Euclidean rules cut their service areas along them.
+    barriers: bool = False
     source: str = field(default="<dict>", compare=False)
 
     @property
@@ -251,6 +260,10 @@ class RuleSet:
         }
         if self.quad_segs is not None:
             out["quad_segs"] = self.quad_segs
+        if self.network is not None:
+            out["network"] = self.network.to_dict()
+        if self.barriers:
+            out["barriers"] = True
         return out
 
     @classmethod
@@ -315,6 +328,13 @@ class RuleSet:
                 p.append(("quad_segs", f"must be an integer ≥ 1, got {q!r}"))
             else:
                 quad_segs = q
+        network: NetworkParams | None = None
+        if "network" in d:
+            network = NetworkParams.parse(d["network"], p)
+        barriers = d.get("barriers", False)
+        if not isinstance(barriers, bool):
+            p.append(("barriers", f"must be true or false, got {barriers!r}"))
+            barriers = False
 
         # eligibility
         elig = d.get("eligibility")
@@ -390,7 +410,10 @@ class RuleSet:
                             (pre + "max_area_m2", f"must be > min_area_m2 ({lo:g}), got {hi:g}")
                         )
                         hi = None
-                r = _number(t, "radius_m", p, prefix=pre, minimum=0.0, strict=True)
+                if "minutes" in t:
+                    r = _minutes_radius(t, pre, network, p)
+                else:
+                    r = _number(t, "radius_m", p, prefix=pre, minimum=0.0, strict=True)
                 z = _choice(t, "zone", ZONES, p, prefix=pre, default="any")
                 if z in ("inside_exclusion", "outside_exclusion") and exclusion == "none":
                     p.append(
@@ -430,12 +453,28 @@ class RuleSet:
             headline_variant=headline or "all_land",
             quad_segs=quad_segs,
             notes=notes,
+            network=network,
+            barriers=bool(barriers),
             source=source,
         )
 
 
 # ---------------------------------------------------------------------------------------------
 # validation helpers
+
+
+def _minutes_radius(
+    t: Mapping[str, Any], pre: str, network: NetworkParams | None, p: list[tuple[str, str]]
+) -> float | None:
+    """A tier radius given as ``minutes`` × ``network.walk_speed_m_per_min`` (m)."""
+    if "radius_m" in t:
+        p.append((pre + "minutes", "give radius_m or minutes, not both"))
+        return None
+    mins = _number(t, "minutes", p, prefix=pre, minimum=0.0, strict=True)
+    if network is None or network.walk_speed_m_per_min is None:
+        p.append((pre + "minutes", "needs network.walk_speed_m_per_min"))
+        return None
+    return None if mins is None else mins * network.walk_speed_m_per_min
 
 
 def _is_str_list(v: Any) -> bool:

@@ -62,7 +62,7 @@ class Study:
         return self.layers.get(name)
 
 
-def editing_store(area: str = "xicheng", data_dir: str | Path | None = None) -> Path | None:
+def editing_store(area: str | None = None, data_dir: str | Path | None = None) -> Path | None:
     """The planners' projects store of a study area, if one exists (never created here).
 
     Parameters
@@ -84,20 +84,20 @@ def editing_store(area: str = "xicheng", data_dir: str | Path | None = None) -> 
     from layers.store import default_data_dir
 
     base = Path(data_dir).expanduser() if data_dir else default_data_dir()
-    path = base / area / "projects.gpkg"
+    path = base / (area or layers.default_area()) / "projects.gpkg"
     return path if path.is_file() else None
 
 
-def read_store_projects(path: str | Path, area: str = "xicheng") -> tuple[gpd.GeoDataFrame, str]:
+def read_store_projects(path: str | Path, area: str | None = None) -> tuple[gpd.GeoDataFrame, str]:
     """The projects layer as the editing store holds it now (EPSG:4326) and a description of it."""
     from layers.store import open_store
 
-    store = open_store(path, area)
+    store = open_store(path, area or layers.default_area())
     return store.to_geodataframe(), f"editing store {path} (revision {store.revision()})"
 
 
 def load(
-    area: str = "xicheng", *, user_data: Path | None = None, data_dir: str | Path | None = None
+    area: str | None = None, *, user_data: Path | None = None, data_dir: str | Path | None = None
 ) -> Study:
     """Read every layer of a study area (imported layers first) and project it to the metric CRS.
 
@@ -136,7 +136,7 @@ def coverage_table(
     *,
     year: int | None = None,
     include_planned: bool = False,
-    area: str = "xicheng",
+    area: str | None = None,
     study: Study | None = None,
     data_dir: str | Path | None = None,
 ) -> pd.DataFrame:
@@ -165,6 +165,13 @@ def coverage_table(
     """
     study = study or load(area, data_dir=data_dir)
     ruleset = _rule(rule, study)
+    if ruleset.network is not None or ruleset.barriers:
+        # walking-network rules (issue 12): network rate with the Euclidean rate beside
+        from greenmap import netanalysis
+
+        return netanalysis.coverage_table(
+            study, ruleset, year=year, include_planned=include_planned
+        )
     return scenario_coverage(
         study["residential"],
         study["parks"],
@@ -183,7 +190,7 @@ def marginal_gains(
     *,
     year: int = 2025,
     include_planned: bool = True,
-    area: str = "xicheng",
+    area: str | None = None,
     study: Study | None = None,
 ) -> pd.DataFrame:
     """Each green project's own gain in covered residential land (m², percentage points), ranked.
@@ -191,18 +198,26 @@ def marginal_gains(
     Projects without geometry are listed with the reason, never dropped silently.
     """
     study = study or load(area)
+    ruleset = _rule(rule, study)
+    if ruleset.network is not None:
+        # walking-network rules (issue 12): network gains, the Euclidean gains beside
+        from greenmap import netanalysis
+
+        return netanalysis.marginal_gains(
+            study, ruleset, year=year, include_planned=include_planned
+        )
     return _marginal_gains(
         study["residential"],
         study["parks"],
         study["projects"],
-        _rule(rule, study),
+        ruleset,
         year,
         historic_blocks=study.get("historic_blocks"),
         include_planned=include_planned,
     )
 
 
-def reported_series(area: str = "xicheng") -> pd.DataFrame:
+def reported_series(area: str | None = None) -> pd.DataFrame:
     """The officially reported coverage figures with their citations, as published (never recomputed).
 
     >>> s = reported_series()
@@ -224,3 +239,10 @@ def reported_series(area: str = "xicheng") -> pd.DataFrame:
     cols += ["source_file", "source_lines", "note"]
     out = ind[ind["indicator_id"].isin(REPORTED_COVERAGE)][cols]
     return out.sort_values(["year", "indicator_id", "kind"], kind="stable").reset_index(drop=True)
+
+
+def locate(text: str, area: str | None = None, **kwargs: object) -> gpd.GeoDataFrame:
+    """Resolve a plan's location text into approximate geometry: see :func:`greenmap.locate_cmd.locate`."""
+    from greenmap.locate_cmd import locate as _locate
+
+    return _locate(text, area, **kwargs)  # type: ignore[arg-type]

@@ -122,6 +122,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         extra=args.extra,
         repair=not args.no_repair,
         layer=args.file_layer,
+        tolerant=not args.strict,
     )
     print(f"imported {len(res.gdf)} features as layer '{args.layer}'")
     for change in res.changes:
@@ -175,22 +176,41 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     if args.engine == "dask":
         return cmd_coverage_dask(args)
 
-    study = analysis.load(args.area, data_dir=args.data_dir)
-    if study.projects_source != "layer":
-        print(f"projects from the {study.projects_source}", file=sys.stderr)
-    table = analysis.coverage_table(
-        rule=args.rule,
-        year=args.year,
-        include_planned=args.include_planned,
-        study=study,
-    )
+    from tqdm import tqdm
+
+    from greenmap.tables import emit_coverage, input_notes
+    from layers.rules import load_rule
+
+    # progress on stderr, only on a terminal (tqdm disable=None); loading and computing can take
+    # seconds on real data (network rule sets: tens of seconds)
+    steps = tqdm(total=2, desc="读取图层 loading layers", file=sys.stderr, leave=False,
+                 disable=True if getattr(args, "quiet", False) else None)  # fmt: skip
+    with steps:
+        study = analysis.load(args.area, data_dir=args.data_dir)
+        if study.projects_source != "layer":
+            print(f"projects from the {study.projects_source}", file=sys.stderr)
+        steps.update(1)
+        steps.set_description("计算覆盖率 computing coverage")
+        table = analysis.coverage_table(
+            rule=args.rule,
+            year=args.year,
+            include_planned=args.include_planned,
+            study=study,
+        )
+        steps.update(1)
     if args.subdistrict:
         table = table[(table["unit_code"] == args.subdistrict) | (table["scope"] == "district")]
         if not (table["scope"] == "subdistrict").any():
             raise ValueError(f"--subdistrict: unknown 街道 code {args.subdistrict!r}")
-    if args.variant:
-        table = table[table["variant"] == args.variant]
-    _print_table(table, args.format, args.output)
+    rule = load_rule(args.rule or study.area.default_rule)
+    emit_coverage(
+        table,
+        rule,
+        fmt=args.format,
+        variant=args.variant,
+        output=args.output,
+        inputs=input_notes(study),
+    )
     return EXIT_OK
 
 
@@ -200,7 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="GreenMap Xicheng 西城区城市更新与绿化地图服务: park coverage, projects, web map.",
     )
     parser.add_argument(
-        "--area", default="xicheng", help="study area (data/studyareas/<name>.toml)"
+        "--area",
+        default=None,
+        help="study area: shipped (data/studyareas) or built (<user data>/studyareas); "
+        "default $GREENMAP_AREA, else xicheng",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -256,6 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--file-layer", help="layer inside a GeoPackage")
     p.add_argument(
+        "--strict",
+        action="store_true",
+        help="reject blank names, duplicate ids, absurd or out-of-extent features instead of "
+        "labelling, suffixing, dropping or clipping them (and reporting it)",
+    )
+    p.add_argument(
         "--user-data",
         help="folder for imported layers (default $GREENMAP_USER_DATA or instance/data)",
     )
@@ -276,8 +305,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--include-planned", action="store_true", help="also count planned green projects"
     )
     p.add_argument("--subdistrict", help="9-digit 街道 code")
-    p.add_argument("--variant", choices=["all_land", "non_historic"])
-    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument(
+        "--variant",
+        choices=["all_land", "non_historic"],
+        help="table: the variant shown (default the rule's headline); csv/json: only its rows",
+    )
+    p.add_argument(
+        "--format",
+        choices=["table", "csv", "json"],
+        default="table",
+        help="table: one row per unit for people, notes once below; csv/json: every column, "
+        "one record per unit and variant (json: a list of records), notes on stderr",
+    )
     p.add_argument("--output", "-o")
     p.add_argument(
         "--data-dir",
@@ -303,6 +342,24 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_parser(sub)
     add_data_parser(sub)
     add_users_parser(sub)
+    from greenmap import studyarea_cmd
+
+    studyarea_cmd.register(sub)
+    # `greenmap coverage --area NAME` as well as `greenmap --area NAME coverage`: every subcommand takes
+    # --area (SUPPRESS: when not given after the subcommand, the global value or default_area() stands).
+    for subparser in sub.choices.values():
+        if not any("--area" in a.option_strings for a in subparser._actions):
+            subparser.add_argument(
+                "--area",
+                default=argparse.SUPPRESS,
+                help="study area (default $GREENMAP_AREA, else xicheng)",
+            )
+    from greenmap import locate_cmd
+
+    locate_cmd.register(sub)
+    from greenmap import report_cmd
+
+    report_cmd.register(sub)
     return parser
 
 
@@ -312,6 +369,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "area", None) is None:
+        from layers.studyarea import default_area
+
+        args.area = default_area()
     if args.command == "rules" and args.action == "show" and not args.rule_id:
         parser.error("rules show: give a rule set id")
     try:

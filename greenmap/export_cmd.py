@@ -200,11 +200,17 @@ def add_data_parser(subparsers: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``export`` / ``data`` on their own (``python -m greenmap.export_cmd export parks -o x.csv``)."""
     parser = argparse.ArgumentParser(prog="greenmap")
-    parser.add_argument("--area", default="xicheng", help="study area")
+    parser.add_argument(
+        "--area", default=None, help="study area (default $GREENMAP_AREA, else xicheng)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_export_parser(sub)
     add_data_parser(sub)
     args = parser.parse_args(argv)
+    if args.area is None:
+        from layers.studyarea import default_area
+
+        args.area = default_area()
     return int(args.func(args))
 
 

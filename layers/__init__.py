@@ -17,7 +17,16 @@ from layers.io import (
     write_layer,
 )
 from layers.schema import GEOMETRY_QUALITIES, SCHEMAS, Column, LayerSchema
-from layers.studyarea import DEFAULT_AREA, StudyArea, available_areas, load_study_area
+from layers.studyarea import (
+    DEFAULT_AREA,
+    StudyArea,
+    available_areas,
+    default_area,
+    list_study_areas,
+    load_study_area,
+    resolve_area,
+    user_data_dir,
+)
 
 __all__ = [
     "DEFAULT_AREA",
@@ -31,11 +40,15 @@ __all__ = [
     "StudyArea",
     "available_areas",
     "catalogue",
+    "default_area",
     "import_layer",
+    "list_study_areas",
     "load_file",
     "load_study_area",
     "read_layer",
     "read_table",
     "replace_geometry",
+    "resolve_area",
+    "user_data_dir",
     "write_layer",
 ]

@@ -6,10 +6,10 @@ import pandas as pd
 
 from layers.io import read_layer
 from layers.schema import GEOMETRY_QUALITIES, SCHEMAS
-from layers.studyarea import DEFAULT_AREA, StudyArea, load_study_area
+from layers.studyarea import StudyArea, resolve_area
 
 
-def catalogue(area: StudyArea | str = DEFAULT_AREA) -> pd.DataFrame:
+def catalogue(area: StudyArea | str | None = None) -> pd.DataFrame:
     """One row per layer and table of the study area.
 
     Columns: ``name``, ``title_zh``, ``title_en``, ``kind`` (layer/table), ``features``, one ``quality_<q>``
@@ -21,7 +21,7 @@ def catalogue(area: StudyArea | str = DEFAULT_AREA) -> pd.DataFrame:
     >>> cat.set_index("name").loc["subdistricts", ["features", "quality_approximate"]].tolist()
     [15, 15]
     """
-    study = load_study_area(area) if isinstance(area, str) else area
+    study = resolve_area(area)
     rows = []
     for name in study.layers:
         schema = SCHEMAS[name]

@@ -46,6 +46,7 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "latest_status_year",
     "adds_green_space",
     "note",
+    "geometry_method",  # issue 11: how a geometry confirmed by a planner was proposed (sizhi, …)
 )
 _YEAR_FIELDS = {"start_year", "planned_end_year", "latest_status_year"}
 YEAR_RANGE = (1949, 2100)

@@ -42,7 +42,7 @@ import shapely
 from layers.errors import LayerError, Problem
 from layers.io import read_layer, write_layer
 from layers.schema import GEOMETRY_QUALITIES, SCHEMAS
-from layers.studyarea import DEFAULT_AREA, StudyArea, load_study_area
+from layers.studyarea import StudyArea, resolve_area
 
 __all__ = [
     "COVERAGE_RESULTS",
@@ -100,8 +100,8 @@ def progress(items: Iterable[T], desc: str, total: int | None = None) -> Iterato
 
 
 # ------------------------------------------------------------------------------------------ metadata
-def _study(area: StudyArea | str) -> StudyArea:
-    return load_study_area(area) if isinstance(area, str) else area
+def _study(area: StudyArea | str | None) -> StudyArea:
+    return resolve_area(area)
 
 
 def _file_vintage(paths: Iterable[Path]) -> dict[str, Any]:
@@ -152,7 +152,7 @@ def _is_osm(df: pd.DataFrame) -> bool:
 
 
 def export_metadata(
-    area: StudyArea | str = DEFAULT_AREA,
+    area: StudyArea | str | None = None,
     *,
     frames: Mapping[str, pd.DataFrame] | None = None,
     rule: Any = None,
@@ -382,7 +382,7 @@ def _worst_quality(*frames: pd.DataFrame | None) -> str:
 
 
 def coverage_results(
-    area: StudyArea | str = DEFAULT_AREA,
+    area: StudyArea | str | None = None,
     *,
     rule: Any = None,
     year: int | None = None,
@@ -781,7 +781,7 @@ def write_gpkg(
 
 
 # ------------------------------------------------------------------------------------------ export
-def layer_names(area: StudyArea | str = DEFAULT_AREA, *, tables: bool = True) -> list[str]:
+def layer_names(area: StudyArea | str | None = None, *, tables: bool = True) -> list[str]:
     """The study area's layers (and tables), in configuration order.
 
     >>> layer_names("xicheng", tables=False)
@@ -819,7 +819,7 @@ def export(
     fmt: str,
     path: str | os.PathLike[str],
     *,
-    area: StudyArea | str = DEFAULT_AREA,
+    area: StudyArea | str | None = None,
     rule: str | None = None,
     year: int | None = None,
     include_planned: bool = False,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,7 +25,7 @@ from pyproj import CRS
 from geo import crs as gcrs
 from layers.errors import LayerError, Problem
 from layers.schema import GEOMETRY_QUALITIES, SCHEMAS, LayerSchema
-from layers.studyarea import DEFAULT_AREA, StudyArea, load_study_area
+from layers.studyarea import DEFAULT_AREA, StudyArea, load_study_area, resolve_area
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".zip"}
 _TRUE = {"true", "1", "yes", "y", "t"}
@@ -76,7 +77,24 @@ def _read_raw(path: Path, schema: LayerSchema, layer: str | None) -> pd.DataFram
             kwargs: dict[str, Any] = {"engine": "pyogrio"}
             if layer is not None:
                 kwargs["layer"] = layer
-            return gpd.read_file(path, **kwargs)
+            try:
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message="Non closed ring")
+                    return gpd.read_file(path, **kwargs)
+            except Exception as gdal_exc:
+                if suffix not in (".geojson", ".json"):
+                    raise
+                # GDAL refuses e.g. unclosed rings: a plain JSON reader closes them and says so.
+                from layers.repair import read_json_lenient
+
+                try:
+                    gdf, notes = read_json_lenient(path)
+                except LayerError as exc:
+                    if any(p.row is not None for p in exc.problems):
+                        raise  # a feature at fault: its row is more use than GDAL's message
+                    raise gdal_exc from None
+                gdf.attrs["changes"] = notes
+                return gdf
     except LayerError:
         raise
     except UnicodeDecodeError as exc:
@@ -345,6 +363,7 @@ def load_file(
     repair: bool = True,
     known_codes: set[str] | None = None,
     layer: str | None = None,
+    tolerant: bool = False,
 ) -> LoadResult:
     """Read a file as a layer of the given schema, validate it and convert it to EPSG:4326.
 
@@ -370,6 +389,11 @@ def load_file(
         Repair invalid geometry with ``make_valid`` and report it (True) or reject it (False).
     known_codes : set of str, optional
         Valid 街道 codes; by default those of the study area's subdistrict layer.
+    tolerant : bool
+        Repair what can be repaired and report it (:mod:`layers.repair`) instead of rejecting the file:
+        blank names labelled, blank keys numbered, duplicate keys suffixed, unknown park kinds set to
+        ``other``, absurd features dropped, features crossing the study extent clipped. Missing columns,
+        bad numbers and a wrong CRS still fail.
 
     Returns
     -------
@@ -386,7 +410,7 @@ def load_file(
     sch = _as_schema(schema)
     study = load_study_area(area) if isinstance(area, str) else area
     df = _read_raw(path, sch, layer)
-    changes: list[str] = []
+    changes: list[str] = list(df.attrs.pop("changes", []))
     problems: list[Problem] = []
 
     if column_map:
@@ -447,6 +471,11 @@ def load_file(
         changes.append(f"dropped columns not in the schema: {', '.join(unknown)}")
 
     df = df.reset_index(drop=True)
+    if tolerant:
+        from layers.repair import tolerate_attributes
+
+        df, notes = tolerate_attributes(df, sch, name)
+        changes += notes
     _coerce(df, sch, name, problems)
 
     key = df[sch.key]
@@ -487,6 +516,11 @@ def load_file(
     if problems:
         raise LayerError(problems)
     df = _convert_crs(df, source_crs, name, changes)
+    if tolerant and study is not None:
+        from layers.repair import tolerate_geometry
+
+        df, notes = tolerate_geometry(df, sch, name, study.extent, study.metric_crs)
+        changes += notes
     df = _check_geometry(df, sch, name, study, repair, problems, changes)
     has_geom = np.asarray(~(df.geometry.isna() | df.geometry.is_empty), dtype=bool)
     quality = df["geometry_quality"].to_numpy(dtype=object)
@@ -532,7 +566,7 @@ def _override_path(study: StudyArea, name: str, base: Path | None) -> Path | Non
 
 
 def read_layer(
-    name: str, area: StudyArea | str = DEFAULT_AREA, *, user_data: Path | None = None
+    name: str, area: StudyArea | str | None = None, *, user_data: Path | None = None
 ) -> gpd.GeoDataFrame:
     """Read one of a study area's layers, validated, in EPSG:4326.
 
@@ -547,7 +581,7 @@ def read_layer(
     >>> sorted(set(subs.geometry_quality))
     ['approximate']
     """
-    study = load_study_area(area) if isinstance(area, str) else area
+    study = resolve_area(area, user_data=user_data)
     path = _override_path(study, name, user_data or user_dir()) or study.path(name)
     if not path.exists():
         raise LayerError([Problem(str(path), None, None, f"layer '{name}' file not found")])
@@ -560,7 +594,7 @@ def read_layer(
 
 
 def read_table(
-    name: str, area: StudyArea | str = DEFAULT_AREA, *, user_data: Path | None = None
+    name: str, area: StudyArea | str | None = None, *, user_data: Path | None = None
 ) -> pd.DataFrame:
     """Read one of a study area's attribute tables (``indicators``, ``indicator_definitions``)."""
     return pd.DataFrame(read_layer(name, area, user_data=user_data))
@@ -616,7 +650,7 @@ def import_layer(
     path: str | os.PathLike[str],
     name: str,
     *,
-    area: StudyArea | str = DEFAULT_AREA,
+    area: StudyArea | str | None = None,
     user_data: Path | None = None,
     geometry_only: bool = False,
     **load_kwargs: Any,
@@ -645,7 +679,7 @@ def import_layer(
     LoadResult
         The stored layer and the changes made; ``changes`` ends with where it was stored.
     """
-    study = load_study_area(area) if isinstance(area, str) else area
+    study = resolve_area(area, user_data=user_data)
     base_dir = user_data or user_dir()
     if base_dir is None:
         raise LayerError(
@@ -688,11 +722,16 @@ def import_layer(
 
 
 def write_layer(
-    gdf: pd.DataFrame, path: str | os.PathLike[str], *, layer: str | None = None
+    gdf: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    layer: str | None = None,
+    precision: int = 7,
 ) -> Path:
-    """Write a layer: GeoJSON (RFC 7946, 7 decimals), GeoPackage, FlatGeobuf or CSV by file suffix.
+    """Write a layer: GeoJSON (RFC 7946, ``precision`` decimals), GeoPackage, FlatGeobuf or CSV by suffix.
 
     GeoJSON is written in WGS-84 lon/lat with counter-clockwise exterior rings and no ``crs`` member.
+    Built study areas use ``precision=15`` so that measures on them equal those on the source to ~1e-12.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -713,7 +752,11 @@ def write_layer(
             path,
             driver="GeoJSON",
             engine="pyogrio",
-            layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": "7", "WRITE_NAME": "NO"},
+            layer_options={
+                "RFC7946": "YES",
+                "COORDINATE_PRECISION": str(int(precision)),
+                "WRITE_NAME": "NO",
+            },
         )
         return path
     driver = {".gpkg": "GPKG", ".fgb": "FlatGeobuf", ".shp": "ESRI Shapefile"}.get(suffix)

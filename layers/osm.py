@@ -41,7 +41,7 @@ import shapely
 
 from layers.errors import LayerError, Problem
 from layers.schema import SCHEMAS
-from layers.studyarea import DEFAULT_AREA, StudyArea, load_study_area
+from layers.studyarea import StudyArea, resolve_area
 
 __all__ = [
     "DEFAULT_TAGS",
@@ -410,7 +410,7 @@ def _fetch(kind: str, polygon: shapely.Geometry | None, arg: Any) -> gpd.GeoData
 def pull_osm(
     what: Sequence[str] = PULL_WHAT,
     *,
-    area: StudyArea | str = DEFAULT_AREA,
+    area: StudyArea | str | None = None,
     cache: str | os.PathLike[str] | None = None,
     refresh: bool = False,
     on_progress: Callable[[str], None] | None = None,
@@ -446,7 +446,7 @@ def pull_osm(
     """
     from layers.io import read_layer, write_layer
 
-    study = load_study_area(area) if isinstance(area, str) else area
+    study = resolve_area(area)
     unknown = [w for w in what if w not in PULL_WHAT]
     if unknown:
         raise LayerError(

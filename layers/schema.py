@@ -37,6 +37,9 @@ PROJECT_CATEGORIES = (
     "other",
 )
 
+#: Kinds of the ``barriers`` layer (things a walker crosses only at bridges, tunnels or crossings).
+BARRIER_KINDS = ("rail", "river", "canal", "motorway", "trunk", "water")
+
 
 @dataclass(frozen=True)
 class Column:
@@ -118,6 +121,18 @@ def _provenance() -> tuple[Column, ...]:
     )
 
 
+def _located() -> tuple[Column, ...]:
+    """How approximate geometry was derived from a location text (geo.locate); optional."""
+    return (
+        Column("geometry_method", required=False),
+        Column("geometry_confidence", "float", required=False, minimum=0),
+        Column("location_span", required=False),
+        Column("location_matches", required=False),
+        Column("area_ratio", "float", required=False, minimum=0),
+        Column("location_reason", required=False),
+    )
+
+
 _POLY = ("Polygon", "MultiPolygon")
 
 SCHEMAS: dict[str, LayerSchema] = {
@@ -181,6 +196,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column("lat", "float", required=False),
                 Column("coord_datum_source", required=False),
                 Column("note", required=False),
+                *_located(),
                 *_provenance(),
             ),
             ("Polygon", "MultiPolygon", "Point"),
@@ -199,6 +215,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column("batch", required=False),
                 Column("sizhi_zh", required=False),
                 Column("note", required=False),
+                *_located(),
                 *_provenance(),
             ),
             _POLY,
@@ -228,9 +245,10 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column("source_file", required=False),
                 Column("source_lines", required=False),
                 Column("note", required=False),
+                *_located(),
                 *_provenance(),
             ),
-            ("Polygon", "MultiPolygon", "Point", "LineString", "MultiLineString"),
+            ("Polygon", "MultiPolygon", "Point", "MultiPoint", "LineString", "MultiLineString"),
         ),
         LayerSchema(
             "residential",
@@ -244,6 +262,67 @@ SCHEMAS: dict[str, LayerSchema] = {
                 *_provenance(),
             ),
             _POLY,
+            geometry_required=True,
+        ),
+        # Context layers of areas built from OpenStreetMap (``greenmap studyarea build``): each feature
+        # keeps its OSM id (``osm:way/123``) as key.
+        LayerSchema(
+            "water",
+            "水体",
+            "Water bodies",
+            "water_id",
+            (
+                Column("water_id", nullable=False),
+                Column("name_zh", required=False),
+                Column("kind", required=False),
+                *_provenance(),
+            ),
+            _POLY,
+            geometry_required=True,
+        ),
+        LayerSchema(
+            "barriers",
+            "阻隔",
+            "Barriers to walking (rail, rivers and canals, motorways)",
+            "barrier_id",
+            (
+                Column("barrier_id", nullable=False),
+                Column("name_zh", required=False),
+                Column("kind", nullable=False, choices=BARRIER_KINDS),
+                Column("osm_type", required=False),
+                *_provenance(),
+            ),
+            ("LineString", "MultiLineString", "Polygon", "MultiPolygon"),
+            geometry_required=True,
+        ),
+        LayerSchema(
+            "streets",
+            "街巷",
+            "Named streets (centrelines)",
+            "street_id",
+            (
+                Column("street_id", nullable=False),
+                Column("name_zh", nullable=False),
+                Column("highway", required=False),
+                Column("length_m", "float", required=False, minimum=0),
+                *_provenance(),
+            ),
+            ("LineString", "MultiLineString"),
+            geometry_required=True,
+        ),
+        LayerSchema(
+            "places",
+            "地名",
+            "Named places (points)",
+            "place_id",
+            (
+                Column("place_id", nullable=False),
+                Column("name_zh", nullable=False),
+                Column("kind", required=False),
+                Column("population", "float", required=False, minimum=0),
+                *_provenance(),
+            ),
+            ("Point",),
             geometry_required=True,
         ),
         LayerSchema(

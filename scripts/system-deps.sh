@@ -3,6 +3,8 @@
 # OAPIF driver checks), PostgreSQL + PostGIS (the multi-user store's tests start a throwaway server). Idempotent: does nothing when every package is present. Needs root (as on CI).
 set -euo pipefail
 pkgs=(chromium fonts-noto-cjk gdal-bin postgresql postgresql-15-postgis-3)
+# The PDF report (issue 14): WeasyPrint needs Pango/HarfBuzz; its tests use pdftotext, pdffonts, pdftoppm.
+pkgs+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -30,10 +30,11 @@ copy leaflet-search/dist/leaflet-search.min.js leaflet-search/dist/leaflet-searc
 copy leaflet-search/dist/leaflet-search.min.css leaflet-search/dist/leaflet-search.min.css
 copy leaflet-search/images leaflet-search/images
 copy leaflet-search/license.txt leaflet-search/license.txt
-copy leaflet-draw/dist/leaflet.draw.js leaflet-draw/leaflet.draw.js
-copy leaflet-draw/dist/leaflet.draw.css leaflet-draw/leaflet.draw.css
-copy leaflet-draw/dist/images leaflet-draw/images
-copy leaflet-draw/package.json leaflet-draw/package.json # MIT (the package ships no LICENSE file)
+copy leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js
+copy leaflet.vectorgrid/package.json leaflet.vectorgrid/package.json # Beerware (the package ships no LICENSE file)
+copy @geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js leaflet-geoman/leaflet-geoman.min.js
+copy @geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css leaflet-geoman/leaflet-geoman.css
+copy @geoman-io/leaflet-geoman-free/LICENSE leaflet-geoman/LICENSE
 # Record what was copied (package@version), then swap the directory in place.
 node -e 'const l=require("./package-lock.json").packages;for(const k of Object.keys(require("./package.json").dependencies))console.log(k+"@"+l["node_modules/"+k].version)' >"$tmp/VERSIONS"
 rm -rf "$out"

@@ -17,7 +17,9 @@ def study() -> analysis.Study:
     return analysis.load("xicheng")
 
 
-@pytest.mark.parametrize("rule_id", [r.id for r in list_rules()])
+# network rules (issue 12) need a street network, which the shipped xicheng area does not name; they
+# are tested on xicheng-osm in tests/test_geo_net_realdata.py
+@pytest.mark.parametrize("rule_id", [r.id for r in list_rules() if r.network is None])
 def test_every_rule_set_gives_a_table_per_subdistrict(study: analysis.Study, rule_id: str) -> None:
     table = analysis.coverage_table(rule_id, study=study)
     per = table[(table["scope"] == "subdistrict") & (table["variant"] == "all_land")]

@@ -9,7 +9,14 @@ import pytest
 from layers.errors import LayerError
 from layers.rules import RULES_DIR, list_rules, load_rule, read_rule_file
 
-SHIPPED = ["gbt51346-2019", "tiered-300-500", "who-europe-2016", "xicheng-2016"]
+SHIPPED = [
+    "gbt51346-2019",
+    "parkserve-10min",
+    "tiered-300-500",
+    "who-europe-2016",
+    "xicheng-2016",
+    "xicheng-2016-walk",
+]
 
 
 @pytest.mark.parametrize("rule_id", SHIPPED)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
@@ -74,6 +75,9 @@ def make_store(kind: str, tmp_path: Path, **kwargs: Any) -> ProjectStore:
 
 SHIPPED = layers.read_layer("projects")
 SMALL = SHIPPED.iloc[:12].copy()
+# issue 11 ships approximate geometry for some projects: these tests start from projects without any
+SMALL = SMALL.set_geometry(gpd.GeoSeries([None] * len(SMALL), index=SMALL.index, crs=SMALL.crs))
+SMALL["geometry_quality"] = "none"
 DISTRICT = layers.read_layer("district").geometry.iloc[0]
 INSIDE = DISTRICT.representative_point()
 PID = str(SMALL["project_id"].iloc[0])

@@ -26,7 +26,8 @@ __all__ = ["CONFIG_KEYS", "DEFAULTS", "create_app", "load_config_file", "resolve
 
 #: Configuration keys and their defaults. Each can also be set from the environment as ``GREENMAP_<KEY>``.
 DEFAULTS: dict[str, Any] = {
-    "STUDY_AREA": "xicheng",
+    # None: ``layers.studyarea.default_area()`` ($GREENMAP_AREA, else "xicheng").
+    "STUDY_AREA": None,
     "BASEMAP": "none",
     "TIANDITU_KEY": None,
     # A ``webmap.service.DataLoader`` (default: read through the ``layers`` package).
@@ -43,6 +44,10 @@ DEFAULTS: dict[str, Any] = {
     # Where the map's projects come from: "layer" (shipped file), "store" (the planners' editable
     # store of webmap.edit_api), "auto" (the store when PROJECT_STORE or DATA_DIR is configured).
     "MAP_PROJECTS_SOURCE": "auto",
+    # Layers with at least this many features, or this estimated GeoJSON size, are served as vector
+    # tiles (webmap.tiles_api); smaller ones stay GeoJSON in the page.
+    "TILE_MIN_FEATURES": 2000,
+    "TILE_MIN_BYTES": 1_000_000,
 }
 #: Keys a config file or ``GREENMAP_<KEY>`` may set, with their value type. ``path`` values in a file
 #: are relative to the file's folder.
@@ -55,6 +60,8 @@ CONFIG_KEYS: dict[str, str] = {
     "VERSION_TTL": "float",
     "RESPONSE_CACHE": "bool",
     "MAP_PROJECTS_SOURCE": "str",
+    "TILE_MIN_FEATURES": "int",
+    "TILE_MIN_BYTES": "int",
     # the planners' data (webmap.edit_api, webmap.auth)
     "DATA_DIR": "path",
     "PROJECT_STORE": "path",
@@ -175,6 +182,10 @@ def resolve_config(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
         out["CONFIG_FILE"] = str(file)
     out.update(_environment())
     out.update({k: v for k, v in given.items() if k != "CONFIG_FILE" or v})
+    if not out.get("STUDY_AREA"):
+        from layers.studyarea import default_area
+
+        out["STUDY_AREA"] = default_area()
     return out
 
 
@@ -284,6 +295,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(ogcapi, url_prefix="/ogc")
     init_auth(app)  # /auth: login, logout, session + CSRF token
     init_edit_api(app)  # /api/edit: editors' writes, history, restore
+    from webmap.tiles_api import init_tiles
+
+    init_tiles(app)  # /tiles: vector tiles of the large layers (issue 13)
+    from webmap.report_api import init_report_api
+
+    init_report_api(app)  # /report/<code>.pdf, /report/district.pdf (issue 14)
+    from webmap.locate_api import init_locate_api
+
+    init_locate_api(app)  # /api/locate: 从文字定位, proposals from location texts (issue 11)
     log.info(
         "webmap ready: study area %s, basemap %s", app.config["STUDY_AREA"], app.config["BASEMAP"]
     )

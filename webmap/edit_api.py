@@ -44,6 +44,7 @@ from layers.store import (
     UnknownProject,
     open_store,
 )
+from layers.studyarea import default_area
 from webmap.auth import current_user, editor_required, login_required
 
 __all__ = ["EDIT_OPENAPI", "edit_api", "get_store", "init_edit_api"]
@@ -86,7 +87,7 @@ def get_store(app: Flask | None = None) -> ProjectStore:
             if store is None:
                 from pathlib import Path
 
-                area = app.config.get("STUDY_AREA", "xicheng")
+                area = app.config.get("STUDY_AREA") or default_area()
                 loc = app.config.get("PROJECT_STORE")
                 if loc is None and app.config.get("DATA_DIR"):
                     loc = Path(app.config["DATA_DIR"]) / area / "projects.gpkg"

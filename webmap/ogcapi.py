@@ -31,7 +31,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from layers.errors import LayerError
 from layers.export import COVERAGE_RESULTS, coverage_results, feature_collection
 from layers.schema import SCHEMAS
-from layers.studyarea import load_study_area
+from layers.studyarea import default_area, load_study_area
 
 __all__ = [
     "CONFORMANCE",
@@ -88,7 +88,7 @@ def _ogc_error(exc: OgcError) -> Response:
 
 # ------------------------------------------------------------------------------------------ data
 def _area() -> str:
-    return str(current_app.config.get("STUDY_AREA", "xicheng"))
+    return str(current_app.config.get("STUDY_AREA") or default_area())
 
 
 def _service() -> Any:
@@ -114,7 +114,7 @@ def _read_layer(name: str) -> gpd.GeoDataFrame:
     return layers.read_layer(name, _area())
 
 
-def collection_ids(area: str = "xicheng") -> list[str]:
+def collection_ids(area: str | None = None) -> list[str]:
     """Collection ids of a study area: its layers (not attribute tables) and the coverage results.
 
     >>> collection_ids("xicheng")[:3], collection_ids("xicheng")[-1]

@@ -12,6 +12,7 @@ from another host.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -304,7 +305,10 @@ def _to_display(gdf: gpd.GeoDataFrame, basemap: str) -> gpd.GeoDataFrame:
 
 
 def render_map(
-    service: MapService, basemap: str = "none", tianditu_key: str | None = None
+    service: MapService,
+    basemap: str = "none",
+    tianditu_key: str | None = None,
+    tiled: Collection[str] = (),
 ) -> RenderedMap:
     """Build the folium map for the current data.
 
@@ -314,6 +318,9 @@ def render_map(
     basemap : {"none", "osm", "tianditu", "amap"}
     tianditu_key : str, optional
         Needed for ``basemap="tianditu"``.
+    tiled : collection of str
+        Layers served as vector tiles (``webmap.tiles_api.tiled_layers``): not embedded in the page;
+        app.js draws them with Leaflet.VectorGrid from ``/tiles/<layer>/{z}/{x}/{y}.mvt``.
 
     Returns
     -------
@@ -342,7 +349,15 @@ def render_map(
         "groups": {},
         "rules": {},
         "counts": {},
+        "tiled": {},
     }
+
+    def tiles(key: str, group: Any, id_col: str, per_rule: bool = False) -> None:
+        """Register a tiled layer for app.js (its group stays empty in the page)."""
+        url = f"/tiles/{key}/{{z}}/{{x}}/{{y}}.mvt" + (
+            "?rule={rule}&year={year}" if per_rule else ""
+        )
+        names["tiled"][key] = {"group": group.get_name(), "url": url, "key": id_col}
 
     def add(
         key: str,
@@ -359,7 +374,9 @@ def render_map(
         names["groups"][key] = group.get_name()
         n_geom = len(_with_geometry(gdf)) if gdf is not None else 0
         names["counts"][key] = {"features": 0 if gdf is None else len(gdf), "with_geometry": n_geom}
-        if gdf is not None and n_geom:
+        if key in tiled and n_geom:
+            tiles(key, group, id_col)
+        elif gdf is not None and n_geom:
             fc = _fc(_to_display(gdf, basemap), id_col, key, columns)
             gj = folium.GeoJson(
                 fc,
@@ -390,15 +407,26 @@ def render_map(
         names["lazy"][key] = {"group": group.get_name(), "url": url}
 
     names["lazy"] = {}
-    lazy("residential", "居住用地 Residential land", "/api/layers/residential.geojson", False)
+    if "residential" in tiled:
+        res_group = folium.FeatureGroup(name="居住用地 Residential land", show=False)
+        res_group.add_to(m)
+        names["groups"]["residential"] = res_group.get_name()
+        tiles("residential", res_group, "parcel_id")
+    else:
+        lazy("residential", "居住用地 Residential land", "/api/layers/residential.geojson", False)
 
     # Service radii: one GeoJson per rule (app.js shows the chosen rule's). Uncovered residential land
     # and candidate sites depend on rule and year: app.js loads them from the API into their groups.
     rules = service.rules()
     radii_group = folium.FeatureGroup(name="公园服务半径 Park service radii", show=True)
     names["groups"]["radii"] = radii_group.get_name()
+    if "radii" in tiled:
+        tiles("radii", radii_group, "park_id", per_rule=True)
     for r in rules:
         entry: dict[str, str] = {}
+        if "radii" in tiled:
+            names["rules"][r["id"]] = entry
+            continue
         try:
             radii = service.radii(r["id"])
             gj = folium.GeoJson(
@@ -412,12 +440,20 @@ def render_map(
             names.setdefault("unavailable", {})[f"radii:{r['id']}"] = str(exc)
         names["rules"][r["id"]] = entry
     radii_group.add_to(m)
-    lazy(
-        "gaps",
-        "未覆盖居住用地 Uncovered residential land",
-        "/api/layers/gaps.geojson?rule={rule}&year={year}",
-        True,
-    )
+    if "gaps" in tiled:
+        gaps_group = folium.FeatureGroup(
+            name="未覆盖居住用地 Uncovered residential land", show=True
+        )
+        gaps_group.add_to(m)
+        names["groups"]["gaps"] = gaps_group.get_name()
+        tiles("gaps", gaps_group, "gap_id", per_rule=True)
+    else:
+        lazy(
+            "gaps",
+            "未覆盖居住用地 Uncovered residential land",
+            "/api/layers/gaps.geojson?rule={rule}&year={year}",
+            True,
+        )
 
     parks = service.try_layer("parks")
     park_cols = [
@@ -469,6 +505,12 @@ def render_map(
             "geometry_quality",
         ],
     )
+
+    if "streets" in tiled:  # a large street network (small ones are not drawn)
+        streets_group = folium.FeatureGroup(name="街巷 Streets", show=False)
+        streets_group.add_to(m)
+        names["groups"]["streets"] = streets_group.get_name()
+        tiles("streets", streets_group, "street_id")
 
     folium.plugins.Fullscreen(
         position="topleft", title="全屏 Full screen", title_cancel="退出全屏 Exit full screen"

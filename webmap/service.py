@@ -87,8 +87,10 @@ class LayersLoader:
         Study-area name (``data/studyareas/<area>.toml``).
     """
 
-    def __init__(self, area: str = "xicheng") -> None:
-        self.area = area
+    def __init__(self, area: str | None = None) -> None:
+        from layers.studyarea import default_area
+
+        self.area = area or default_area()
 
     def _study(self) -> Any:
         import layers
@@ -116,6 +118,11 @@ class LayersLoader:
             rules_dir = Path(study.data_dir).parent / "rules"
             if rules_dir.is_dir():
                 files.extend(sorted(rules_dir.glob("*.toml")))
+            from layers.io import user_dir
+
+            imported = user_dir()  # imports override shipped layers: they change the version too
+            if imported is not None and (imported / study.name).is_dir():
+                files.extend(sorted((imported / study.name).glob("*.*")))
         except Exception as exc:  # data not there yet: a constant version until it is
             return "unavailable-" + type(exc).__name__
         for f in files:

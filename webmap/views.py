@@ -113,7 +113,10 @@ def index() -> Response:
         return resp
 
     def make() -> str:
-        rendered = render_map(svc, basemap, current_app.config.get("TIANDITU_KEY"))
+        from webmap.tiles_api import tile_service, tiled_layers
+
+        tiled = tiled_layers(tile_service())
+        rendered = render_map(svc, basemap, current_app.config.get("TIANDITU_KEY"), tiled)
         return render_template(
             "map.html",
             folium_header=rendered.header,

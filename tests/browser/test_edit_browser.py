@@ -1,5 +1,8 @@
 """The planners' editing walk-through in headless Chromium: log in, pick 鱼藻池公园, draw it with
-Leaflet.draw, save, see the recomputed coverage gain, a 400 and a 409, log out, and be refused."""
+Leaflet-Geoman, save, see the recomputed coverage gain, a 400 and a 409, log out, and be refused.
+
+The module runs twice: once with a mouse, once in a touch-screen context (``has_touch=True``) where
+the polygon is drawn with taps."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import shapely
 from _webmap_support import (
     ARTIFACTS,
     XSS_NAME,
+    Recorder,
     open_map,
     require_data_and_assets,
     serve_app,
@@ -31,6 +35,10 @@ PARK = "鱼藻池公园"
 # 广安门外南街, by the 广安门 railway station, within about lon 116.345–116.352, lat 39.883–39.889.
 # (lon, lat) vertices, clicked on the map in this order; the first is clicked again to close.
 VERTICES = [(116.3462, 39.8840), (116.3512, 39.8840), (116.3512, 39.8882), (116.3462, 39.8882)]
+#: Geoman toolbar (``.leaflet-pm-toolbar``) and its buttons.
+TOOLBAR = ".leaflet-pm-toolbar"
+DRAW_POLYGON = ".leaflet-pm-toolbar .leaflet-pm-icon-polygon"
+EDIT_MODE = ".leaflet-pm-toolbar .leaflet-pm-icon-edit"
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +53,31 @@ def project() -> dict[str, Any]:
     } | {"code": str(row["subdistrict_codes"]).split(";")[0]}
 
 
+@pytest.fixture(scope="module", params=["mouse", "touch"])
+def pointer(request: pytest.FixtureRequest) -> str:
+    """How the planner points: a mouse, or taps on a touch screen."""
+    return str(request.param)
+
+
+@pytest.fixture()
+def page(browser: Any, pointer: str) -> Iterator[Any]:
+    """A page in a mouse context, or in a touch-screen context for ``pointer == "touch"``."""
+    ctx = browser.new_context(
+        viewport={"width": 1400, "height": 900}, locale="zh-CN", has_touch=pointer == "touch"
+    )
+    pg = ctx.new_page()
+    pg.recorder = Recorder(pg)
+    pg.pointer = pointer
+    try:
+        yield pg
+    finally:
+        ctx.close()
+
+
 @pytest.fixture(scope="module")
-def edit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+def edit_server(
+    tmp_path_factory: pytest.TempPathFactory, pointer: str
+) -> Iterator[tuple[str, Any]]:
     """The app with a fresh data directory (projects store + users.sqlite) and one editor."""
     from webmap import create_app
 
@@ -71,8 +102,12 @@ def edit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 def _click_latlng(page: Any, box: dict[str, float], lon: float, lat: float) -> None:
     pt = page.evaluate("ll => GREENMAP.map.latLngToContainerPoint(ll)", [lat, lon])
     assert 0 < pt["x"] < box["width"] and 0 < pt["y"] < box["height"], (lon, lat, pt)
-    page.mouse.click(box["x"] + pt["x"], box["y"] + pt["y"])
-    page.wait_for_timeout(120)  # separate clicks, not a double click
+    if page.pointer == "touch":
+        page.touchscreen.tap(box["x"] + pt["x"], box["y"] + pt["y"])
+        page.wait_for_timeout(400)  # separate taps, not a double tap
+    else:
+        page.mouse.click(box["x"] + pt["x"], box["y"] + pt["y"])
+        page.wait_for_timeout(120)  # separate clicks, not a double click
 
 
 def _login(page: Any, user: str) -> None:
@@ -99,7 +134,7 @@ def test_editor_draws_saves_sees_gain_and_logs_out(
     assert page.locator("#gm-login").is_visible()
     assert page.locator(f"li[data-project-id='{pid}']").count() == 1
     assert page.locator(".gm-edit-btn").count() == 0
-    assert page.locator(".leaflet-draw").count() == 0
+    assert page.locator(TOOLBAR).count() == 0
 
     # wrong password: an error, still logged out
     page.fill("#gm-login-user", EDITOR)
@@ -125,15 +160,19 @@ def test_editor_draws_saves_sees_gain_and_logs_out(
     assert page.get_attribute("#gm-edit-quality", "data-quality") == "none"
     assert page.get_attribute("#gm-edit-gain", "data-state") == "pending"
     gain_before = page.locator("#gm-edit-gain").inner_text()
-    assert page.locator(".leaflet-draw-draw-polygon").count() == 1
+    page.wait_for_selector(DRAW_POLYGON, timeout=10_000)  # Geoman, loaded for the editor
+    assert page.locator(DRAW_POLYGON).count() == 1
 
-    # the planner zooms in on the place, then draws the polygon with the Leaflet.draw toolbar
+    # the planner zooms in on the place, then draws the polygon with the Geoman toolbar
     centre = [
         sum(v[1] for v in VERTICES) / len(VERTICES),
         sum(v[0] for v in VERTICES) / len(VERTICES),
     ]
     page.evaluate("c => GREENMAP.map.setView(c, 16, {animate: false})", centre)
-    page.click(".leaflet-draw-draw-polygon")
+    if page.pointer == "touch":
+        page.tap(DRAW_POLYGON)
+    else:
+        page.click(DRAW_POLYGON)
     box = page.locator(".folium-map").bounding_box()
     assert box is not None
     for lon, lat in [*VERTICES, VERTICES[0]]:
@@ -215,7 +254,7 @@ def test_editor_draws_saves_sees_gain_and_logs_out(
     page.click("#gm-logout")
     page.wait_for_selector("#gm-login", timeout=5_000)
     assert page.get_attribute("body", "data-role") == ""
-    for sel in (".gm-edit-btn", "#gm-edit-save", ".leaflet-draw", "#gm-edit-pick"):
+    for sel in (".gm-edit-btn", "#gm-edit-save", TOOLBAR, "#gm-edit-pick"):
         assert page.locator(sel).count() == 0, sel
     status = page.evaluate(
         """async pid => {
@@ -276,8 +315,9 @@ def test_editor_modifies_drawn_shape_from_popup_and_viewer_cannot_edit(
     assert page.locator("#gm-edit-sizhi").inner_text() == hostile
     assert page.locator("img[src='x']").count() == 0
 
-    # Leaflet.draw's edit mode: drag the north-east vertex 40 px further north-east
-    page.click(".leaflet-draw-edit-edit")
+    # Geoman's edit mode: drag the north-east vertex 40 px further north-east
+    page.wait_for_selector(EDIT_MODE, timeout=10_000)
+    page.click(EDIT_MODE)
     ne = page.evaluate(
         "ll => GREENMAP.map.latLngToContainerPoint(ll)", [VERTICES[2][1], VERTICES[2][0]]
     )
@@ -309,6 +349,6 @@ def test_editor_modifies_drawn_shape_from_popup_and_viewer_cannot_edit(
     assert "只读" in page.locator("#gm-auth").inner_text()
     page.mouse.click(box["x"] + centre["x"], box["y"] + centre["y"])
     page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
-    for sel in (".gm-edit-btn", "#gm-edit-pick", ".leaflet-draw", "#gm-edit-save"):
+    for sel in (".gm-edit-btn", "#gm-edit-pick", TOOLBAR, "#gm-edit-save"):
         assert page.locator(sel).count() == 0, sel
     assert page.recorder.dialogs == []

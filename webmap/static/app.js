@@ -231,6 +231,7 @@
       }
     });
     document.body.setAttribute("data-visible-projects", String(nVisible));
+    restyleTiled();
     renderPanel();
     restyleChoropleth();
     writeHash();
@@ -338,6 +339,169 @@
   function scheduleLazy() {
     if (lazyTimer) clearTimeout(lazyTimer);
     lazyTimer = setTimeout(refreshLazy, 120);
+  }
+
+
+  // ------------------------------------------------------------------ tiled layers (Leaflet.VectorGrid)
+  /* Large layers come as Mapbox Vector Tiles (/tiles/<layer>/{z}/{x}/{y}.mvt, canvas-rendered). The tiles
+   * carry a few styling attributes; the full attributes of a clicked feature come from
+   * /api/features/<layer>/<key>. Filters restyle the features already drawn (no reload). */
+  var TILED = N.tiled || {};
+  var tiled = {};
+  /* Panes: tiled layers above the 街道 (overlayPane), parks and projects (GeoJSON) above the tiles. */
+  var TILE_PANE = "gmTiles", TOP_PANE = "gmTop";
+  function setupPanes() {
+    if (!Object.keys(TILED).length) return;
+    map.createPane(TILE_PANE).style.zIndex = 450;
+    map.createPane(TOP_PANE).style.zIndex = 500;
+    ["parks", "projects"].forEach(function (k) {
+      var gj = layers[k];
+      if (!gj) return;
+      var all = [];
+      gj.eachLayer(function (l) { all.push(l); });
+      all.forEach(function (l) {
+        gj.removeLayer(l);
+        l.options.pane = TOP_PANE;
+        delete l.options.renderer;
+        gj.addLayer(l);
+      });
+    });
+  }
+  var HIDDEN = { stroke: false, fill: false, interactive: false, weight: 0, radius: 0 };
+  var TILE_STYLE = {
+    parks: function (p) {
+      if (!openedBy(p)) return HIDDEN;
+      var colour = (LBL.park_kinds[p.kind] || LBL.park_kinds.other || [0, 0, "#878787"])[2] || "#878787";
+      var fee = p.fee === "yes";
+      return { color: fee ? "#b8860b" : colour, weight: fee ? 3 : 1.5, fill: true, fillColor: colour, fillOpacity: 0.6,
+        radius: 6, dashArray: p.geometry_quality === "approximate" ? "6 4" : null };
+    },
+    radii: function (p) {
+      if (!openedBy(p)) return HIDDEN;
+      return { color: "#2ca25f", weight: 1, fill: true, fillColor: "#99d8c9", fillOpacity: 0.15 };
+    },
+    historic_blocks: function (p) {
+      return { color: "#8c2d04", weight: 1.5, fill: true, fillColor: "#fdae6b", fillOpacity: 0.35,
+        dashArray: p.geometry_quality === "approximate" ? "6 4" : null };
+    },
+    residential: function (p) {
+      var st = LAZY_STYLE.residential({ properties: p });
+      st.fill = true;
+      if (state.sd && p.subdistrict_code && p.subdistrict_code !== state.sd) st.fillOpacity = 0.08;
+      return st;
+    },
+    gaps: function (p) { var st = LAZY_STYLE.gaps({ properties: p }); st.fill = true; return st; },
+    streets: function (p) {
+      return { color: "#636363", weight: 1, fill: false, dashArray: p.geometry_quality === "approximate" ? "4 3" : null };
+    },
+  };
+  function tiledUrl(key) {
+    var url = TILED[key].url.replace("{rule}", encodeURIComponent(state.rule || "")).replace("{year}", String(state.year));
+    if (CFG.basemap === "amap") url += (url.indexOf("?") >= 0 ? "&" : "?") + "datum=gcj02";
+    return url;
+  }
+  function featureUrl(key, fkey) {
+    var q = [];
+    if (key === "radii" || key === "gaps") q.push("rule=" + encodeURIComponent(state.rule || ""), "year=" + state.year);
+    if (CFG.basemap === "amap") q.push("datum=gcj02");
+    return "/api/features/" + key + "/" + encodeURIComponent(fkey) + (q.length ? "?" + q.join("&") : "");
+  }
+  function tileStyleFor(key) {
+    return function (props) { return TILE_STYLE[key] ? TILE_STYLE[key](props) : {}; };
+  }
+  function makeTiled(key) {
+    if (!L.vectorGrid) return;
+    var styles = {};
+    styles[key] = tileStyleFor(key);
+    var url = tiledUrl(key);
+    var vg = L.vectorGrid.protobuf(url, {
+      // SVG tiles: only painted shapes take the pointer, so the tiled layers stacked in one pane
+      // (and the 街道 below) all stay clickable
+      rendererFactory: L.svg.tile,
+      pane: TILE_PANE,
+      interactive: true,
+      vectorTileLayerStyles: styles,
+      getFeatureId: function (f) { return f.id; },
+      maxNativeZoom: 18,
+      maxZoom: 22,
+    });
+    vg._gmUrl = url;
+    var tip = L.tooltip({ sticky: true, direction: "top" });
+    vg.on("mouseover", function (e) {
+      tip.setLatLng(e.latlng).setContent(describe(e.layer.properties || {}, key, false));
+      map.openTooltip(tip);
+    });
+    vg.on("mouseout", function () { map.closeTooltip(tip); });
+    vg.on("click", function (e) {
+      L.DomEvent.stop(e);
+      openTiledPopup(key, (e.layer.properties || {})._key, e.latlng);
+    });
+    vg.on("load", function () { document.body.setAttribute("data-tiles-" + key, String(Date.now())); });
+    tiled[key] = vg;
+    if (groups[key]) groups[key].addLayer(vg);
+  }
+  /* The popup of a tiled feature: attributes fetched by key, built from text nodes. */
+  function openTiledPopup(key, fkey, latlng) {
+      var p = { _key: fkey };
+      var pop = L.popup({ maxWidth: 380, minWidth: 260 }).setLatLng(latlng)
+        .setContent(el("div", { class: "gm-pop gm-loading", text: "加载中… loading…" })).openOn(map);
+      fetch(featureUrl(key, p._key)).then(function (r) {
+        return r.json().then(function (body) {
+          if (!r.ok) throw new Error(body.message || String(r.status));
+          return body;
+        });
+      }).then(function (body) {
+        var node = describe(body.properties || {}, key, true);
+        node.setAttribute("data-feature-key", String(p._key));
+        pop.setContent(node);
+        document.body.setAttribute("data-popup-key", key + ":" + p._key);
+      }).catch(function (err) {
+        pop.setContent(el("div", { class: "gm-pop", text: "属性暂不可用 attributes unavailable: " + err.message }));
+      });
+  }
+  /* Re-apply the style functions to every feature of the loaded tiles (filters, 街道 selection). */
+  function restyleTiled() {
+    Object.keys(tiled).forEach(function (key) {
+      var vg = tiled[key];
+      var url = tiledUrl(key);
+      if (url !== vg._gmUrl) {  // rule set or year changed: another tile set
+        vg._gmUrl = url;
+        vg.setUrl(url);
+        return;
+      }
+      var style = tileStyleFor(key);
+      var shown = 0, total = 0;
+      Object.keys(vg._vectorTiles || {}).forEach(function (tk) {
+        var tile = vg._vectorTiles[tk];
+        Object.keys(tile._features || {}).forEach(function (id) {
+          var f = tile._features[id].feature;
+          var st = style(f.properties || {});
+          total++;
+          if (st !== HIDDEN) shown++;
+          vg._updateStyles(f, tile, st);
+        });
+      });
+      document.body.setAttribute("data-tiled-" + key, shown + "/" + total);
+    });
+  }
+  /* Features drawn in the loaded tiles of a layer: {total, shown} (tests, diagnostics). */
+  function tiledStats(key) {
+    var vg = tiled[key];
+    var out = { total: 0, shown: 0, keys: [] };
+    if (!vg) return out;
+    var style = tileStyleFor(key);
+    var seen = {};
+    Object.keys(vg._vectorTiles || {}).forEach(function (tk) {
+      var tile = vg._vectorTiles[tk];
+      Object.keys(tile._features || {}).forEach(function (id) {
+        if (seen[id]) return;
+        seen[id] = true;
+        var p = tile._features[id].feature.properties || {};
+        out.total++;
+        if (style(p) !== HIDDEN) { out.shown++; if (out.keys.length < 50) out.keys.push(p._key); }
+      });
+    });
+    return out;
   }
 
   // ------------------------------------------------------------------ coverage and choropleth
@@ -536,8 +700,11 @@
     });
     if (feature.geometry) {
       var gj = L.geoJSON(feature, {
+        pane: map.getPane(TOP_PANE) ? TOP_PANE : "overlayPane",
         style: function (f) { return projectStyle(f.properties); },
-        pointToLayer: function (f, latlng) { return L.circleMarker(latlng, projectStyle(f.properties)); },
+        pointToLayer: function (f, latlng) {
+          return L.circleMarker(latlng, L.extend(projectStyle(f.properties), { pane: map.getPane(TOP_PANE) ? TOP_PANE : "overlayPane" }));
+        },
       });
       bindLayer(gj, "projects");
       gj.eachLayer(function (l) { target.addLayer(l); projectLayers.push(l); });
@@ -677,8 +844,23 @@
         byLabel[label] = { layer: l, key: key };
       });
     });
+    var remote = ["parks", "historic_blocks"].filter(function (k) { return TILED[k]; });
     var ctl = new L.Control.Search({
-      sourceData: function (text, callResponse) { callResponse(records); return { abort: function () {} }; },
+      sourceData: function (text, callResponse) {
+        if (!remote.length) { callResponse(records); return { abort: function () {} }; }
+        var out = records.slice();
+        var aborted = false;
+        Promise.all(remote.map(function (k) {
+          return fetch("/tiles/" + k + "/search?q=" + encodeURIComponent(text)).then(function (r) { return r.json(); })
+            .then(function (body) {
+              (body.results || []).forEach(function (h) {
+                out.push({ _label: h.label, loc: h.loc });
+                byLabel[h.label] = { tiled: k, key: h.key, bounds: h.bounds };
+              });
+            }).catch(function () {});
+        })).then(function () { if (!aborted) callResponse(out); });
+        return { abort: function () { aborted = true; } };
+      },
       propertyName: "_label",
       propertyLoc: "loc",
       initial: false,
@@ -691,6 +873,12 @@
       moveToLocation: function (latlng, title) {
         var hit = byLabel[title];
         if (!hit) return;
+        if (hit.tiled) {
+          var b = hit.bounds;
+          map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { maxZoom: 17 });
+          openTiledPopup(hit.tiled, hit.key, latlng);
+          return;
+        }
         if (hit.key === "subdistricts") { selectSubdistrict(hit.layer.feature.properties.code, true); return; }
         if (hit.layer.getBounds) map.fitBounds(hit.layer.getBounds(), { maxZoom: 17 });
         else map.setView(latlng, 16);
@@ -717,10 +905,13 @@
     applyFilters: applyFilters,
     upsertProject: upsertProject,
     projectLayers: function () { return projectLayers.slice(); },
+    tiled: tiled,
+    tiledStats: tiledStats,
   };
 
   // ------------------------------------------------------------------ start
   function start() {
+    setupPanes();
     bindAll();
     collect();
     buildControls();
@@ -728,6 +919,7 @@
     state = readHash();
     syncControls();
     zoomToSd();
+    Object.keys(TILED).forEach(makeTiled); // after the first view is set: no tiles of zoom_start
     applyFilters();
     map.on("overlayadd", refreshLazy);
     window.addEventListener("hashchange", function () {

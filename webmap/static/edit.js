@@ -1,6 +1,7 @@
 /* GreenMap Xicheng planners' editing: login/logout in the side panel, and for editors an edit panel
  * per project (四至 text, location and citation beside the drawing; status, years, area, note) with the
- * Leaflet.draw toolbar (polygon, line, point). Saves go to PATCH /api/edit/projects/<id> with the
+ * Leaflet-Geoman toolbar (polygon, line, point; edit, delete), loaded from /static/vendor when an editor
+ * opens a project (mouse and touch). Saves go to PATCH /api/edit/projects/<id> with the
  * version (If-Match) and the CSRF header; 409 reloads the current version, 400 names the fields.
  * Every piece of data is put into the page as text nodes (textContent), never parsed as HTML.
  * Uses window.GREENMAP from app.js (map, layers, hooks, upsertProject). */
@@ -14,7 +15,11 @@
   var LBL = GM.labels;
   var EDIT = GM.cfg.edit || { api: "/api/edit/projects/", auth: "/auth/", year_range: [1949, 2100] };
   var CSRF_HEADER = "X-CSRF-Token";
-  var EDIT_STYLE = { color: "#d81b60", weight: 3, fillColor: "#f48fb1", fillOpacity: 0.35 };
+  // The shapes being edited live in their own pane, above every map layer and below the markers
+  // (markerPane, 600), where Geoman puts its vertex handles.
+  var EDIT_PANE = "gmEdit";
+  if (!map.getPane(EDIT_PANE)) map.createPane(EDIT_PANE).style.zIndex = 590;
+  var EDIT_STYLE = { color: "#d81b60", weight: 3, fillColor: "#f48fb1", fillOpacity: 0.35, pane: EDIT_PANE };
   // [field, label, input kind]
   var FIELDS = [
     ["latest_status", "最新状态 latest status", "status"],
@@ -28,7 +33,10 @@
   var session = { user: null, csrf: null };
   var cur = null; // { id, version, feature }
   var drawn = L.featureGroup(); // the geometry being edited
-  var drawControl = null;
+  var drawControl = false; // the Geoman toolbar is on the map
+  var GEOMAN_JS = "/static/vendor/leaflet-geoman/leaflet-geoman.min.js";
+  var GEOMAN_CSS = "/static/vendor/leaflet-geoman/leaflet-geoman.css";
+  var geomanReady = null;
   var geomDirty = false;
   var closeArmed = false;
 
@@ -283,84 +291,96 @@
     stopDrawModes();
     drawn.clearLayers();
     if (map.hasLayer(drawn)) map.removeLayer(drawn);
-    if (drawControl) { map.removeControl(drawControl); drawControl = null; }
+    if (drawControl && map.pm) { map.pm.removeControls(); drawControl = false; }
     var panel = byId("gm-edit");
     if (panel) { clear(panel); panel.hidden = true; }
     document.body.removeAttribute("data-edit-project");
     document.body.removeAttribute("data-edit-version");
   }
 
-  // ------------------------------------------------------------------ drawing (Leaflet.draw)
-  function localiseDraw() {
-    var d = L.drawLocal;
-    if (!d || d._greenmap) return;
-    d._greenmap = true;
-    var b = d.draw.toolbar.buttons;
-    b.polygon = "画多边形 Draw a polygon";
-    b.polyline = "画线 Draw a line";
-    b.marker = "放置点 Place a point";
-    d.draw.toolbar.actions.text = "取消 Cancel";
-    d.draw.toolbar.actions.title = "取消绘制 Cancel drawing";
-    d.draw.toolbar.finish.text = "完成 Finish";
-    d.draw.toolbar.finish.title = "完成绘制 Finish drawing";
-    d.draw.toolbar.undo.text = "撤销最后一点 Delete last point";
-    d.draw.toolbar.undo.title = "撤销最后一点 Delete last point drawn";
-    d.draw.handlers.polygon.tooltip = {
-      start: "点击开始画面 Click to start drawing the shape.",
-      cont: "点击继续 Click to continue drawing the shape.",
-      end: "点击第一个点闭合 Click the first point to close this shape.",
-    };
-    d.draw.handlers.polyline.tooltip = {
-      start: "点击开始画线 Click to start drawing the line.",
-      cont: "点击继续 Click to continue drawing the line.",
-      end: "点击最后一点结束 Click the last point to finish the line.",
-    };
-    d.draw.handlers.marker.tooltip.start = "点击地图放置点 Click the map to place the point.";
-    var e = d.edit.toolbar;
-    e.buttons.edit = "修改图形 Edit shapes";
-    e.buttons.editDisabled = "无可修改的图形 No shapes to edit";
-    e.buttons.remove = "删除图形 Delete shapes";
-    e.buttons.removeDisabled = "无可删除的图形 No shapes to delete";
-    e.actions.save.text = "完成 Done";
-    e.actions.save.title = "完成修改 Finish editing";
-    e.actions.cancel.text = "取消 Cancel";
-    e.actions.cancel.title = "取消修改 Cancel editing, discard changes";
-    e.actions.clearAll.text = "全部删除 Clear all";
-    e.actions.clearAll.title = "删除全部图形 Clear all shapes";
+  // ------------------------------------------------------------------ drawing (Leaflet-Geoman)
+  /* Geoman is loaded on first use (editors only), so readers do not download it. It is opted in per
+   * layer: only the shapes of the project being edited (pmIgnore: false) can be edited, never the
+   * other map layers. */
+  function loadGeoman() {
+    if (geomanReady) return geomanReady;
+    geomanReady = new Promise(function (resolve, reject) {
+      if (L.PM) { resolve(); return; }
+      var css = document.createElement("link");
+      css.rel = "stylesheet";
+      css.href = GEOMAN_CSS;
+      document.head.appendChild(css);
+      var js = document.createElement("script");
+      js.src = GEOMAN_JS;
+      js.onload = function () { resolve(); };
+      js.onerror = function () { geomanReady = null; reject(new Error("绘图工具未能载入 drawing tool not loaded")); };
+      document.head.appendChild(js);
+    }).then(function () {
+      L.PM.setOptIn(true);
+      if (!map.pm) { map.pm = new L.PM.Map(map); }
+      map.pm.setLang("greenmap", {
+        tooltips: {
+          placeMarker: "点击地图放置点 Click the map to place the point",
+          placeMarkerTouch: "轻触地图放置点 Tap the map to place the point",
+          firstVertex: "点击开始画 Click to place the first vertex",
+          continueLine: "点击继续 Click to continue drawing",
+          finishLine: "点击任一已有点结束 Click any existing vertex to finish",
+          finishPoly: "点击第一个点闭合 Click the first vertex to finish",
+        },
+        actions: { finish: "完成 Finish", cancel: "取消 Cancel", removeLastVertex: "撤销 Undo" },
+        buttonTitles: {
+          drawMarkerButton: "放置点 Place a point",
+          drawPolyButton: "画多边形 Draw a polygon",
+          drawLineButton: "画线 Draw a line",
+          editButton: "修改图形 Edit shapes",
+          deleteButton: "删除图形 Delete shapes",
+        },
+      }, "en");
+      map.pm.setGlobalOptions({ layerGroup: drawn, pathOptions: EDIT_STYLE, snappable: true, allowSelfIntersection: false });
+    });
+    return geomanReady;
   }
 
   function ensureDrawControl() {
-    if (!L.Control.Draw) return;
     if (!map.hasLayer(drawn)) drawn.addTo(map);
-    if (drawControl) return;
-    localiseDraw();
-    drawControl = new L.Control.Draw({
-      position: "topleft",
-      draw: {
-        polygon: { allowIntersection: false, showArea: false, shapeOptions: EDIT_STYLE },
-        polyline: { shapeOptions: EDIT_STYLE },
-        marker: true,
-        rectangle: false,
-        circle: false,
-        circlemarker: false,
-      },
-      edit: { featureGroup: drawn, remove: true },
+    return loadGeoman().then(function () {
+      if (drawControl || !cur) return;
+      map.pm.addControls({
+        position: "topright", // its action buttons open leftwards, over the map's edge, not the centre
+        drawMarker: true,
+        drawPolygon: true,
+        drawPolyline: true,
+        drawRectangle: false,
+        drawCircle: false,
+        drawCircleMarker: false,
+        drawText: false,
+        editMode: true,
+        dragMode: false,
+        cutPolygon: false,
+        removalMode: true,
+        rotateMode: false,
+      });
+      drawControl = true;
+      drawn.eachLayer(function (l) { if (!l.pm) { l.options.pmIgnore = false; L.PM.reInitLayer(l); } });
+      document.body.setAttribute("data-draw-tool", "geoman");
+    }, function (err) {
+      say(byId("gm-edit-msg"), err.message, "error");
     });
-    map.addControl(drawControl);
   }
 
   function stopDrawModes() {
-    if (!drawControl || !drawControl._toolbars) return;
-    Object.keys(drawControl._toolbars).forEach(function (k) {
-      var tb = drawControl._toolbars[k];
-      Object.keys(tb._modes || {}).forEach(function (m) {
-        var h = tb._modes[m].handler;
-        if (h && h.enabled && h.enabled()) {
-          if (k === "edit" && h.save) h.save(); // keep vertex edits made without pressing Done
-          h.disable();
-        }
-      });
-    });
+    if (!map.pm) return;
+    map.pm.disableDraw();
+    if (map.pm.globalEditModeEnabled()) map.pm.disableGlobalEditMode(); // vertex edits are kept
+    if (map.pm.globalRemovalModeEnabled()) map.pm.disableGlobalRemovalMode();
+  }
+
+  /* Make a shape of the edited project editable by Geoman (opt-in) and watch its edits. */
+  function editable(layer) {
+    layer.options.pmIgnore = false;
+    if (L.PM) L.PM.reInitLayer(layer);
+    layer.on("pm:edit pm:update pm:markerdragend pm:vertexremoved pm:vertexadded", setDirty);
+    return layer;
   }
 
   function styled(layer) {
@@ -375,13 +395,14 @@
     var parts = [];
     if (g) {
       var c = g.coordinates;
-      if (g.type === "Point") parts.push(L.marker(L.GeoJSON.coordsToLatLng(c)));
-      else if (g.type === "LineString") parts.push(L.polyline(L.GeoJSON.coordsToLatLngs(c, 0)));
-      else if (g.type === "MultiLineString") c.forEach(function (x) { parts.push(L.polyline(L.GeoJSON.coordsToLatLngs(x, 0))); });
-      else if (g.type === "Polygon") parts.push(L.polygon(L.GeoJSON.coordsToLatLngs(c, 1)));
-      else if (g.type === "MultiPolygon") c.forEach(function (x) { parts.push(L.polygon(L.GeoJSON.coordsToLatLngs(x, 1))); });
+      var o = { pane: EDIT_PANE, pmIgnore: false };
+      if (g.type === "Point") parts.push(L.marker(L.GeoJSON.coordsToLatLng(c), { pmIgnore: false }));
+      else if (g.type === "LineString") parts.push(L.polyline(L.GeoJSON.coordsToLatLngs(c, 0), o));
+      else if (g.type === "MultiLineString") c.forEach(function (x) { parts.push(L.polyline(L.GeoJSON.coordsToLatLngs(x, 0), o)); });
+      else if (g.type === "Polygon") parts.push(L.polygon(L.GeoJSON.coordsToLatLngs(c, 1), o));
+      else if (g.type === "MultiPolygon") c.forEach(function (x) { parts.push(L.polygon(L.GeoJSON.coordsToLatLngs(x, 1), o)); });
     }
-    parts.forEach(function (l) { drawn.addLayer(styled(l)); });
+    parts.forEach(function (l) { drawn.addLayer(editable(styled(l))); });
     showGeomState();
     if (!zoom) return;
     if (parts.length) {
@@ -410,12 +431,26 @@
     showGeomState();
   }
 
-  map.on("draw:created", function (e) {
-    if (!cur) return;
-    drawn.addLayer(styled(e.layer));
+  map.on("pm:create", function (e) {
+    if (!cur) { drawn.removeLayer(e.layer); return; }
+    if (!drawn.hasLayer(e.layer)) drawn.addLayer(e.layer);
+    editable(styled(e.layer));
     setDirty();
   });
-  map.on("draw:edited draw:deleted draw:editvertex draw:editmove", setDirty);
+  /* While a Geoman mode is on, the map layers below let clicks and taps through to the map (a vertex
+   * placed on a 街道 must not select the 街道 or open a popup). */
+  function pmActive() {
+    var on = !!(map.pm && (map.pm.globalDrawModeEnabled() || map.pm.globalEditModeEnabled() || map.pm.globalRemovalModeEnabled()));
+    map.getContainer().classList.toggle("gm-pm-active", on);
+    document.body.setAttribute("data-draw-mode", on ? "1" : "0");
+  }
+  map.on("pm:drawstart pm:drawend pm:globaleditmodetoggled pm:globalremovalmodetoggled pm:globaldrawmodetoggled", function () {
+    setTimeout(pmActive, 0);
+  });
+  map.on("pm:remove", function (e) {
+    if (drawn.hasLayer(e.layer)) drawn.removeLayer(e.layer);
+    setDirty();
+  });
   map.on("greenmap:raised", function () {
     drawn.eachLayer(function (l) { if (l.bringToFront) l.bringToFront(); });
   });

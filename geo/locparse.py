@@ -214,13 +214,23 @@ def _parse_one(s: str) -> Node:
     core = _strip_notes(s)
     core = re.sub(r"等(重点地区|地区|区域)?$", "", core)
     core = re.sub(r"的[^、，,]*(地块|区域|用地)$", "", core)
-    if re.search(r"[、，,]", core):
-        items = _expand([i.strip(_TRAIL) for i in re.split(r"[、，,]", core) if i.strip(_TRAIL)])
+    if re.search(r"[，,]", core):
+        items = [i.strip(_TRAIL) for i in re.split(r"[，,]", core) if i.strip(_TRAIL)]
         if len(items) >= 2:
             return Multi(s, tuple(_parse_one(i) for i in items), "list")
     m = _CROSS.match(core)
-    if m:
+    if (
+        m
+    ):  # 甲路、乙路路口西北角 / 甲与乙交叉口西南角: a corner of a crossing, before splitting on 、
         return Relative(s, m.group(1), COMPASS[m.group(3)], "corner", m.group(2))
+    m = _AROUND.match(core)
+    if m and "、" in m.group(1):  # 西海、后海等水域周边: 周边 applies to every item
+        names = [re.sub(r"等[^、]*$", "", i).strip(_TRAIL) for i in m.group(1).split("、")]
+        return Multi(s, tuple(Around(n, n, "around") for n in _expand(names) if n), "list")
+    if "、" in core:
+        items = _expand([i.strip(_TRAIL) for i in core.split("、") if i.strip(_TRAIL)])
+        if len(items) >= 2:
+            return Multi(s, tuple(_parse_one(i) for i in items), "list")
     m = _SEG_DASH.match(core)
     if m and m.group(2) and m.group(3):
         return Segment(s, m.group(1), m.group(2), m.group(3))

@@ -53,11 +53,18 @@ def _is_barrier_highway(highway: pd.Series) -> NDArray[np.bool_]:
 def barrier_geometries(
     barriers: gpd.GeoDataFrame | gpd.GeoSeries | None,
     kinds: tuple[str, ...] = BARRIER_LINE_KINDS,
+    water: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    water_tolerance_m: float = 15.0,
 ) -> NDArray[np.object_]:
     """Barrier lines/polygons of a barrier layer, without the parts in tunnels or on bridges.
 
     Rows with a truthy ``tunnel`` (``yes``, ``culvert``, ...) or ``bridge`` column are left out
     (streets pass over or under them); with a ``kind`` column, only rows of ``kinds``.
+
+    With ``water`` (water-area polygons), river and canal lines are kept only where they run
+    within ``water_tolerance_m`` of open water: a waterway line with no water area around it is
+    culverted or underground (Beijing's 前三门护城河 runs under 前三门大街) even when the extract
+    has no ``tunnel`` tag (BBBike shapefiles have none), and streets cross it at grade.
 
     >>> from shapely import LineString
     >>> b = gpd.GeoDataFrame({"tunnel": [None, "yes"]},
@@ -77,6 +84,22 @@ def barrier_geometries(
         if "kind" in barriers.columns:
             keep &= barriers["kind"].isin(kinds).to_numpy()
     keep &= ~(shapely.is_missing(g) | shapely.is_empty(g))
+    if water is not None and isinstance(barriers, gpd.GeoDataFrame) and "kind" in barriers.columns:
+        wg = np.asarray(
+            water.geometry.values if isinstance(water, gpd.GeoDataFrame) else water.values,
+            dtype=object,
+        )
+        wg = wg[~(shapely.is_missing(wg) | shapely.is_empty(wg))]
+        wet = barriers["kind"].isin(["river", "canal"]).to_numpy() & keep
+        if wet.any():
+            near = (
+                shapely.union_all(shapely.buffer(wg, water_tolerance_m, quad_segs=2))
+                if len(wg)
+                else shapely.Polygon()
+            )
+            g = g.copy()
+            g[wet] = shapely.intersection(g[wet], near)
+            keep &= ~(shapely.is_missing(g) | shapely.is_empty(g))
     return g[keep]
 
 
@@ -85,6 +108,7 @@ def walkable_mask(
     barriers: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     *,
     forbid_highways: bool = True,
+    water: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
 ) -> tuple[NDArray[np.bool_], dict[str, int]]:
     """Which edges a pedestrian may use.
 
@@ -95,6 +119,9 @@ def walkable_mask(
         Railway / river / canal lines (or water polygons), metric CRS; optional ``tunnel``.
     forbid_highways : bool
         Motorway and trunk edges are barriers.
+    water : GeoDataFrame or GeoSeries, optional
+        Water areas: river/canal lines away from open water are not barriers (see
+        :func:`barrier_geometries`).
 
     Returns
     -------
@@ -125,7 +152,7 @@ def walkable_mask(
         if forbid_highways and "highway" in e.columns
         else np.zeros(n, dtype=bool)
     )
-    bar = barrier_geometries(barriers)
+    bar = barrier_geometries(barriers, water=water)
     hw_lines = lines[hw & ~bt]
     allbar = np.concatenate([bar, hw_lines]).astype(object)
     cross = np.zeros(n, dtype=bool)
@@ -158,9 +185,10 @@ def apply_barriers(
     barriers: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     *,
     forbid_highways: bool = True,
+    water: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
 ) -> StreetGraph:
     """The walking graph with the barrier rules applied (see :func:`walkable_mask`)."""
-    mask, c = walkable_mask(graph, barriers, forbid_highways=forbid_highways)
+    mask, c = walkable_mask(graph, barriers, forbid_highways=forbid_highways, water=water)
     note = (
         f"barriers: {c['highway_edges']} motorway/trunk edge(s) and {c['crossing_edges']} edge(s) "
         f"crossing a railway/river/canal removed; {c['bridge_or_tunnel_kept']} bridge/tunnel "

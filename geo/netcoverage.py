@@ -37,6 +37,7 @@ import pandas as pd
 import shapely
 from numpy.typing import ArrayLike
 
+from geo.coverage import DEFAULT_QUAD_SEGS
 from geo.indicator import TABLE_COLUMNS
 from geo.netaccess import AccessPoints, access_points
 from geo.netengine import Reach, network_reach, reached_pieces
@@ -318,11 +319,13 @@ def network_coverage_table(
         sa = shapely.buffer(
             np.asarray(assigned.geometry.values, dtype=object),
             _num(assigned["radius_m"]),
-            quad_segs=rule.quad_segs or 16,
+            quad_segs=rule.quad_segs or DEFAULT_QUAD_SEGS,
         )
         cut = cut_by_barriers(sa, np.asarray(assigned.geometry.values, dtype=object), barriers)
         sources = gpd.GeoDataFrame(
-            {"kind": "cut_buffer", "radius_m": 0.0}, geometry=cut, crs=assigned.crs
+            {"kind": np.full(len(cut), "cut_buffer", dtype=object), "radius_m": np.zeros(len(cut))},
+            geometry=cut,
+            crs=assigned.crs,
         )
         sources = sources[~shapely.is_empty(np.asarray(sources.geometry.values))]
         method = "euclidean_barriers"
@@ -430,7 +433,7 @@ def network_marginal_gains(
             max_distance_m=net_p.access_max_distance_m,
             spacing_m=net_p.entrance_spacing_m,
         ).sources
-        return service_area_polygons(src, quad_segs=rule.quad_segs or 16)
+        return service_area_polygons(src, quad_segs=rule.quad_segs or DEFAULT_QUAD_SEGS)
 
     served_base = served(base)
     unc = _polygonal(shapely.difference(rg, served_base))

@@ -41,6 +41,17 @@ def barriers_of(study: Study) -> gpd.GeoDataFrame | None:
     return b
 
 
+def water_of(study: Study) -> gpd.GeoDataFrame | None:
+    """The study area's water areas in its metric CRS (culverted waterways are no barrier)."""
+    if "water" in study.layers:
+        return study.layers["water"]
+    if "water" not in study.area.layers:
+        return None
+    w = layers.read_layer("water", study.area).to_crs(study.metric_crs)
+    study.layers["water"] = w
+    return w
+
+
 def graph_of(study: Study, use_barriers: bool = True) -> StreetGraph:
     """The study area's walking graph (``[network]`` of its TOML), barrier rules applied, cached.
 
@@ -75,6 +86,7 @@ def graph_of(study: Study, use_barriers: bool = True) -> StreetGraph:
         use_barriers=use_barriers,
         fmt=net.get("format") or None,
         mode=net.get("mode") or None,
+        water=water_of(study) if use_barriers else None,
     )
     return g
 

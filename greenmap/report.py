@@ -56,6 +56,7 @@ __all__ = [
     "district_context",
     "fmt_pct",
     "html_to_pdf",
+    "network_of",
     "prepare",
     "render_html",
     "subdistrict_context",
@@ -137,6 +138,19 @@ def _dedupe(text: Any) -> str:
     return "; ".join(dict.fromkeys(parts))
 
 
+def _split_source(text: Any) -> tuple[str, str]:
+    """A project's ``source`` split into its document citations and the note on how its geometry
+    was derived (the same long note for every placed project: printed once, in the notes).
+
+    >>> _split_source("《规划》; approximate geometry computed by geo.locate from…; only computed points")
+    ('《规划》', 'approximate geometry computed by geo.locate from…; only computed points')
+    """
+    parts = [p.strip() for p in str(text or "").split(";") if p.strip()]
+    geo = [p for p in parts if "geo.locate" in p or p.startswith("only computed")]
+    docs = [p for p in parts if p not in geo]
+    return "; ".join(dict.fromkeys(docs)), "; ".join(dict.fromkeys(geo))
+
+
 def _present(gdf: gpd.GeoDataFrame) -> np.ndarray:
     g = np.asarray(gdf.geometry.values)
     return ~(shapely.is_missing(g) | shapely.is_empty(g))
@@ -179,7 +193,9 @@ class ReportData:
     land: CandidateLand | None
     parks_used: int
     parks_total: int
-    network: dict[str, Any] = field(default_factory=dict)
+    #: network coverage per scope: ``None`` (whole district) or a 街道 code; see :func:`network_of`
+    network_cache: dict[str | None, dict[str, Any]] = field(default_factory=dict)
+    network_enabled: bool = True
     reported: pd.DataFrame = field(default_factory=pd.DataFrame)
     generated: str = ""
     dpi: int = 300
@@ -287,12 +303,27 @@ def prepare(
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         dpi=dpi,
     )
-    data.network = _network_coverage(data) if network else {"status": "skipped"}
+    data.network_enabled = bool(network)
     return data
 
 
-def _network_coverage(data: ReportData) -> dict[str, Any]:
-    """The coverage of the first network rule set, or why there is none."""
+def network_of(data: ReportData, code: str | None = None) -> dict[str, Any]:
+    """The network coverage (``{"status": "ok", "rule", "table"}``, else a ``reason``), computed on
+    first use: for the whole district (``code=None``), or for one 街道 only — its residential land,
+    every park — which is exact for that 街道 and several times faster on a real street network."""
+    if not data.network_enabled:
+        return {"status": "skipped", "reason": "not requested 未要求"}
+    if None in data.network_cache:
+        return data.network_cache[None]
+    if code not in data.network_cache:
+        data.network_cache[code] = _network_coverage(data, code)
+    return data.network_cache[code]
+
+
+def _network_coverage(data: ReportData, code: str | None = None) -> dict[str, Any]:
+    """The coverage under the network variant of the rule set, or why there is none."""
+    from dataclasses import replace
+
     from layers import rules as lrules
 
     if _is_network(data.rule):
@@ -308,8 +339,14 @@ def _network_coverage(data: ReportData) -> dict[str, Any]:
             "status": "none",
             "reason": f"没有该规则的网络距离版本 no network variant ({want}) of rule set {data.rule.id}",
         }
+    study = data.study
+    if code is not None:
+        res = study["residential"]
+        part = res[(res["subdistrict_code"].astype(str) == str(code)).to_numpy()]
+        if len(part):
+            study = replace(study, layers={**study.layers, "residential": part})
     try:
-        table = analysis.coverage_table(rule, year=data.year, study=data.study)
+        table = analysis.coverage_table(rule, year=data.year, study=study)
     except Exception as exc:  # the street network may be missing for this study area
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         msg = _short(re.sub(r"(?:[A-Za-z]:)?[/\\]\S*[/\\]", "", msg), 300)  # no server paths
@@ -378,9 +415,9 @@ def _indicator_rows(data: ReportData, scope: str, code: str | None) -> list[dict
                 "headline": False,
             }
         )
-    net = data.network
     if main_net:
         return rows
+    net = network_of(data, code if scope == "subdistrict" else None)
     if net.get("status") == "ok":
         for variant, zh, en in (
             ("all_land", "全部居住用地", "all residential land"),
@@ -553,9 +590,10 @@ def _project_rows(data: ReportData, projects: gpd.GeoDataFrame) -> list[dict[str
                 "investment": _num(inv, 0, " 万元")
                 if inv is not None and not pd.isna(inv)
                 else "—",
-                "citation": _dedupe(r.get("source")) or "—",
+                "citation": _split_source(r.get("source"))[0] or "—",
                 "source_loc": loc,
-                "placement": _placement(r, bool(has[i])),
+                "placement": _placement(r, bool(has[i]))
+                + (" ¹" if _split_source(r.get("source"))[1] else ""),
                 "placed": bool(has[i]),
                 "also": ", ".join(_codes(r.get("subdistricts_zh"))),
             }
@@ -698,6 +736,9 @@ def _quality_notes(data: ReportData, code: str | None, projects: gpd.GeoDataFram
             "computed rate is not the official indicator"
         )
     if len(projects):
+        derived = sorted({g for g in map(lambda t: _split_source(t)[1], projects["source"]) if g})
+        for g in derived:
+            notes.append(f"¹ 项目几何来源 how project geometry was derived: {g}")
         n_none = int((~_present(projects)).sum())
         notes.append(
             f"项目 projects: {len(projects)} 项，其中 {n_none} 项未定位（不在地图上，不计入覆盖率） "
@@ -715,10 +756,9 @@ def _quality_notes(data: ReportData, code: str | None, projects: gpd.GeoDataFram
             "地图上的服务范围为直线距离缓冲区，覆盖率沿街道网络计算 the map's service areas are "
             "straight-line buffers; the rate is measured along the street network"
         )
-    if data.network.get("status") != "ok":
-        notes.append(
-            f"网络距离覆盖率 network coverage: {NOT_COMPUTED} — {data.network.get('reason', '')}"
-        )
+    net = network_of(data, code)
+    if net.get("status") != "ok":
+        notes.append(f"网络距离覆盖率 network coverage: {NOT_COMPUTED} — {net.get('reason', '')}")
     if (
         len(data.reported)
         and not data.reported["scope"].astype(str).str.startswith("subdistrict").any()
@@ -872,7 +912,7 @@ def _base_context(data: ReportData) -> dict[str, Any]:
 def _summary_rows(data: ReportData, cand: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     out = []
     sub = data.study["subdistricts"].sort_values("code")
-    net = data.network
+    net = network_of(data, None)
     for r in sub.to_dict("records"):
         code = str(r["code"])
         a = _row(data.table, "subdistrict", code, "all_land") or {}
@@ -936,7 +976,7 @@ def district_context(
             "n_projects": len(projects),
         },
         network_label=(
-            data.network["rule"].id if data.network.get("status") == "ok" else NOT_COMPUTED
+            network_of(data)["rule"].id if network_of(data).get("status") == "ok" else NOT_COMPUTED
         ),
         sections=_sections(data, sorted(data.study["subdistricts"]["code"].astype(str)), workers)
         if sections

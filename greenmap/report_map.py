@@ -199,7 +199,8 @@ def _draw_map(layers: MapLayers, width_in: float, height_in: float, dpi: int, fm
     pad = 0.08 * max(x1 - x0, y1 - y0, 100.0)
     x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
     # keep the axes' aspect: widen the view to the map panel's shape
-    panel_w, panel_h = width_in * 0.60, height_in * 0.91
+    frac = 0.60 if layers.legend else 0.98  # the legend takes the right 40 %
+    panel_w, panel_h = width_in * frac, height_in * 0.91
     want = panel_w / panel_h
     w, h = x1 - x0, y1 - y0
     if w / h < want:
@@ -214,7 +215,7 @@ def _draw_map(layers: MapLayers, width_in: float, height_in: float, dpi: int, fm
     FigureCanvasAgg(fig)
     # GeoPandas asks for a redraw after every layer; with Agg that renders the whole figure each time
     fig.canvas.draw_idle = lambda *a, **k: None  # type: ignore[method-assign]
-    ax = fig.add_axes((0.01, 0.07, 0.60, 0.91))
+    ax = fig.add_axes((0.01, 0.07, frac, 0.91))
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal")

@@ -236,6 +236,7 @@ def street_graph(
     use_barriers: bool = True,
     fmt: str | None = None,
     mode: str | None = None,
+    water: gpd.GeoDataFrame | None = None,
 ) -> StreetGraph:
     """The walking graph of a network in ``metric_crs``, barrier rules applied, cached in memory.
 
@@ -251,6 +252,8 @@ def street_graph(
         removed).
     fmt, mode : str, optional
         As for :func:`read_network` when ``data`` is a path.
+    water : GeoDataFrame, optional
+        Water areas; river/canal barrier lines away from open water (culverts) are dropped.
     """
     key = None
     if not isinstance(data, NetworkData):
@@ -259,6 +262,8 @@ def street_graph(
         bkey = ""
         if barriers is not None and use_barriers:
             bkey = str([len(barriers), *barriers.total_bounds.tolist()])
+            if water is not None:
+                bkey += str([len(water), *water.total_bounds.tolist()])
         key = (
             f"{p.resolve()}|{st.st_mtime_ns if st else 0}|{metric_crs}|{use_barriers}|{bkey}|{mode}"
         )
@@ -271,7 +276,8 @@ def street_graph(
     g.notes = list(data.notes) + g.notes
     if use_barriers:
         b = barriers.to_crs(metric_crs) if barriers is not None and len(barriers) else None
-        g = apply_barriers(g, b)
+        w = water.to_crs(metric_crs) if water is not None and len(water) else None
+        g = apply_barriers(g, b, water=w)
     if key is not None:
         _CACHE[key] = g
     return g

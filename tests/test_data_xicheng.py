@@ -68,6 +68,26 @@ def test_build_is_reproducible(tmp_path: Path) -> None:
 
 
 @needs_shared
+def test_build_without_realdata_skips_locating(tmp_path: Path) -> None:
+    """Without ../shared/realdata the gazetteer step is skipped cleanly: no derived project geometry."""
+    out = tmp_path / "xicheng"
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "data" / "build_xicheng.py"),
+            *("--out", str(out), "--realdata", str(tmp_path / "absent")),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert "gazetteer skipped" in r.stderr
+    pj = gpd.read_file(out / "projects.geojson")
+    assert (pj["geometry_quality"] == "none").all() and pj.geometry.isna().all()
+    assert "located" not in json.loads((out / "build_stats.json").read_text(encoding="utf-8"))
+
+
+@needs_shared
 def test_every_fact_row_is_shipped() -> None:
     assert len(layers.read_layer("parks")) == len(_facts("parks"))
     assert len(layers.read_layer("historic_blocks")) == len(_facts("historic_blocks"))

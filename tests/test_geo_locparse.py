@@ -117,6 +117,19 @@ def test_around(text: str, anchor: str, mode: str) -> None:
     assert isinstance(n, lp.Around) and (n.anchor, n.mode) == (anchor, mode)
 
 
+def test_crossing_corner_and_list_around() -> None:
+    n = lp.parse_location("广外大街、达官营路口西北角，国家话剧院南侧")
+    assert isinstance(n, lp.Multi) and isinstance(n.parts[0], lp.Relative)
+    assert (n.parts[0].anchor, n.parts[0].crossing, n.parts[0].direction) == (
+        "广外大街",
+        "达官营",
+        "NW",
+    )
+    n = lp.parse_location("西海、后海等水域周边")
+    assert isinstance(n, lp.Multi)
+    assert [(p.anchor, p.mode) for p in n.parts] == [("西海", "around"), ("后海", "around")]  # type: ignore[union-attr]
+
+
 def test_lists_and_shared_names() -> None:
     n = lp.parse_location("莲花河东路、广安门车站西街、白纸坊东街、陶然亭西路等")
     assert isinstance(n, lp.Multi) and n.kind == "list"

@@ -542,3 +542,39 @@ def test_network_scenario_by_year_and_marginal_gain(grid_graph) -> None:
     assert not later["in_baseline"] and later["gain_m2"] > 0
     assert later["euclidean_gain_m2"] > 0 and later["rank"] >= 1
     assert set(g["method"]) == {"network"}
+
+
+def test_euclidean_rule_with_barriers_in_the_table() -> None:
+    _, river = river_city()
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["a"], "area_m2": [7200.0]}, geometry=[box(-60, -180, 60, -120)], crs=CRS
+    )
+    res = gpd.GeoDataFrame(
+        {"parcel_id": ["s", "n"], "subdistrict_code": ["s", "n"]},
+        geometry=[box(-50, -60, 50, -20), box(-50, 20, 50, 60)],
+        crs=CRS,
+    )
+    d = _rule(barriers=True)
+    rule = RuleSet.from_dict({k: v for k, v in d.to_dict().items() if k != "network"})
+    t = network_coverage_table(res, parks, rule, barriers=river)
+    per = t[t["scope"] == "subdistrict"].set_index("unit_code")
+    # both parcels lie within 250 m of the park; the river cuts the north one off
+    assert per.loc["s", "rate_pct"] == pytest.approx(100.0)
+    assert per.loc["n", "rate_pct"] == 0.0 and per.loc["n", "euclidean_rate_pct"] == pytest.approx(
+        100.0
+    )
+    assert (t["method"] == "euclidean_barriers").all()
+
+
+def test_culverted_river_without_open_water_is_no_barrier() -> None:
+    # one river line; open water (a polygon) only west of x = 0, culverted to the east
+    e = edges_of([((-100, -50), (-100, 50)), ((100, -50), (100, 50))])
+    g = build_graph(e)
+    river = gpd.GeoDataFrame(
+        {"kind": ["river"]}, geometry=[LineString([(-300, 0), (300, 0)])], crs=CRS
+    )
+    water = gpd.GeoSeries([box(-300, -10, 0, 10)], crs=CRS)
+    m_all, c_all = walkable_mask(g, river)
+    m_wet, c_wet = walkable_mask(g, river, water=water)
+    assert m_all.tolist() == [False, False] and c_all["crossing_edges"] == 2
+    assert m_wet.tolist() == [False, True] and c_wet["crossing_edges"] == 1

@@ -118,7 +118,7 @@ def test_subdistrict_pdf_text(sub_pdf: Path, data: report.ReportData) -> None:
     assert "西政发〔2016〕12号" in text
     assert "近似" in text and "approximate" in text
     # network rate: computed or plainly "not computed"
-    assert ("未计算 not computed" in text) == (data.network.get("status") != "ok")
+    assert ("未计算 not computed" in text) == (report.network_of(data, CODE).get("status") != "ok")
     assert _pages(sub_pdf) >= 2
 
 

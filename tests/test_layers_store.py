@@ -15,8 +15,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest

@@ -285,7 +285,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     if app.config["RESPONSE_CACHE"]:
         svc = app.extensions["greenmap"]
-        app.wsgi_app = ResponseCache(app.wsgi_app, svc.version)  # type: ignore[method-assign]
+        app.wsgi_app = ResponseCache(  # type: ignore[method-assign]
+            app.wsgi_app, svc.version, prefixes=("/", "/api/", "/tiles/")
+        )
     app.register_blueprint(views)
     app.register_blueprint(api, url_prefix="/api")
     from webmap.auth import init_auth

@@ -242,7 +242,8 @@ def bracket_parks(
 # certified brackets from the buffers GEOS actually produced
 # --------------------------------------------------------------------------------------------
 
-#: Slack (m) of the certificates below: boundary distances are compared with ``r + CERT_TOL_M``, far above float rounding (~1e-9 m at 1e7 m coordinates) and far below
+#: Slack (m) of the certificates below: boundary distances are compared with ``r + CERT_TOL_M``,
+#: far above float rounding (~1e-9 m at 1e7 m coordinates) and far below
 #: anything that changes an area figure (1e-6 m over 100 km of boundary is 0.1 m²).
 CERT_TOL_M: float = 1e-6
 

@@ -28,9 +28,10 @@ Arc error
     points and convex parks. For a *non-convex* polygon (or a line) GEOS may also fill in
     shallow concavities of the input before buffering (``BufferParameters`` simplify factor,
     1 % of the distance), so its buffer can reach beyond the true one (on the OSM parks of
-    Xicheng: 8 of 47 non-convex parks, by up to ~1 m). :func:`covered_area_bracket` (used by
-    :func:`coverage` and :func:`geo.indicator.coverage_table`) therefore does not assume; it
-    *certifies* every park's buffers from GEOS's output (:mod:`geo.arcerror`):
+    Xicheng: about 8 of 50 non-convex parks >= 5,000 m², by up to ~1 m).
+    :func:`covered_area_bracket` (used by :func:`coverage` and
+    :func:`geo.indicator.coverage_table`) therefore does not assume; it *certifies* every park's
+    buffers from GEOS's output (:mod:`geo.arcerror`):
 
     * outer: the radius ``r * r / d0`` with ``d0`` the exact distance from the boundary of the
       buffer at ``r`` to the park (the park's worst chord), checked with one more exact distance

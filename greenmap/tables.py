@@ -84,7 +84,7 @@ def render(
     max_width: int | None = None,
     max_col: int | None = None,
 ) -> str:
-    """A plain-text table; column ``shrinkable`` (if any) is cut to ``max_col`` and to fit ``max_width``.
+    """A plain-text table; column ``shrinkable`` (if any) is cut to ``max_col``, then to ``max_width``.
 
     >>> print(render(["单元 unit", "%"], [["全区", "98.1"]], ["<", ">"]))
     单元 unit     %
@@ -177,7 +177,8 @@ def coverage_notes(
         if getattr(rule, "network", None) is not None:
             notes.append(
                 "distances along the street network (see the rule set); where the network is a "
-                "drive network it is an upper bound on walking distance, so the rate is a lower bound"
+                "drive network it is an upper bound on walking distance, so the rate is a lower "
+                "bound"
             )
     if variant is not None:
         label = {
@@ -250,8 +251,8 @@ def coverage_report(
     >>> t = pd.DataFrame({"scope": ["district", "subdistrict"], "unit_code": ["d", "110102012"],
     ...     "unit_name_zh": ["全区", "什刹海街道"], "unit_name_en": ["Whole district", "Shichahai"],
     ...     "variant": "all_land", "residential_m2": [2.0e6, 5.0e5], "covered_m2": [1.5e6, 5.0e5],
-    ...     "rate_pct": [75.0, 100.0], "arc_error_bound_pp": [0.004, 0.0], "pop_rate_pct": [None, None],
-    ...     "note": ["", ""]})
+    ...     "rate_pct": [75.0, 100.0], "arc_error_bound_pp": [0.004, 0.0],
+    ...     "pop_rate_pct": [None, None], "note": ["", ""]})
     >>> print(coverage_report(t).text.splitlines()[2])
     全区 Whole district        2.000     1.500   75.00  ±0.0040
     """

@@ -148,9 +148,11 @@ def test_cache_gives_same_result() -> None:
 
 
 def test_bracket_demo_shapes() -> None:
-    parks = gs([STEP, ELL, Point(X0 + 600, Y0 + 900),
-                shapely.MultiPolygon([box(X0 - 300, Y0 - 300, X0 - 200, Y0 - 250), ELL.buffer(-20)]),
-                box(X0 + 200, Y0 - 400, X0 + 260, Y0 - 390).difference(box(X0 + 210, Y0 - 398, X0 + 220, Y0 - 392))])  # fmt: skip
+    multi = shapely.MultiPolygon([box(X0 - 300, Y0 - 300, X0 - 200, Y0 - 250), ELL.buffer(-20)])
+    holed = box(X0 + 200, Y0 - 400, X0 + 260, Y0 - 390).difference(
+        box(X0 + 210, Y0 - 398, X0 + 220, Y0 - 392)
+    )
+    parks = gs([STEP, ELL, Point(X0 + 600, Y0 + 900), multi, holed])
     d = gs([box(X0 - 800 + 90 * i, Y0 - 800 + 90 * j, X0 - 730 + 90 * i, Y0 - 730 + 90 * j)
             for i in range(28) for j in range(22)])  # fmt: skip
     r = np.array([500.0, 300.0, 500.0, 250.0, 400.0])

@@ -105,3 +105,17 @@ def test_planner_confirms_a_proposal(app: Flask) -> None:
     assert hist["new_values"]["geometry_method"] == "sizhi"
     assert "geometry" in hist["fields"]
     assert shapely.from_wkt(hist["new_geometry"]).geom_type == "Polygon"
+
+
+def test_map_page_explains_placements(app: Flask) -> None:
+    """The map page carries how each project was placed (popups and the 街道 panel read these), and the
+    editor script offers 从文字定位 for a project without geometry."""
+    c = app.test_client()
+    page = c.get("/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "geometry_method" in html and "location_reason" in html
+    js = c.get("/static/edit.js").get_data(as_text=True)
+    assert "从文字定位" in js and "/api/locate" in js and "geometry_method" in js
+    app_js = c.get("/static/app.js").get_data(as_text=True)
+    assert "placedBy" in app_js and "未上图 not placed" in app_js

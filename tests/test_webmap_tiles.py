@@ -153,8 +153,10 @@ def test_route_rejects_bad_requests_with_json(client: Any, url: str, param: str)
     assert r.json["parameter"] == param and param in r.json["message"]
 
 
-def test_outside_is_204_and_feature_attributes_by_key(client: Any) -> None:
-    assert client.get("/tiles/parks/14/0/0.mvt").status_code == 204
+def test_outside_is_empty_and_feature_attributes_by_key(client: Any) -> None:
+    empty = client.get("/tiles/parks/14/0/0.mvt")
+    assert empty.status_code == 200 and empty.data == b""
+    assert empty.headers["Content-Type"] == "application/vnd.mapbox-vector-tile"
     r = client.get("/api/features/parks/beihai_park")
     assert r.status_code == 200
     assert r.json["properties"]["name_zh"] == "北海公园"
@@ -262,3 +264,19 @@ def test_import_into_user_data_invalidates_tiles(
         f"/tiles/historic_blocks/14/{x}/{y}.mvt", headers={"If-None-Match": hist.headers["ETag"]}
     )
     assert again.status_code == 304
+
+
+def test_threshold_decides_which_layers_are_tiled(client: Any) -> None:
+    """Above the thresholds a layer is tiled and not embedded; radii count all rule sets together."""
+    from webmap.tiles_api import TileService, tiled_layers
+
+    app = client.application
+    svc = app.extensions["greenmap"]
+    assert set(tiled_layers(TileService(svc, 0, 0))) >= {"parks", "radii", "residential", "gaps"}
+    # the demo's parks are few and small, but all rule sets' radii together pass 100 kB
+    only_radii = tiled_layers(TileService(svc, 10**9, 100_000))
+    assert "radii" in only_radii and "parks" not in only_radii
+    assert tiled_layers(TileService(svc, 10**9, 10**9)) == []
+    page = client.get("/").data.decode()
+    assert "/tiles/parks/{z}/{x}/{y}.mvt" in page  # the client app tiles everything (threshold 0)
+    assert "Leaflet.VectorGrid.bundled.min.js" in page

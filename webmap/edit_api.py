@@ -735,6 +735,8 @@ EDIT_OPENAPI: dict[str, Any] = {
                             "latest_status_year": _NULL_YEAR,
                             "adds_green_space": {"type": "boolean", "nullable": True},
                             "note": _NULL_STR,
+                            # issue 11: how a geometry proposed from text (从文字定位) was derived
+                            "geometry_method": _NULL_STR,
                         },
                     },
                     "geometry": {

@@ -3,8 +3,9 @@
 Routes
     ``GET /tiles/<layer>/<z>/<x>/<y>.mvt`` — a Mapbox Vector Tile (``application/vnd.mapbox-vector-tile``)
     of one layer; ``radii`` and ``gaps`` take ``?rule=<id>&year=<y>`` (a tile set per rule set and
-    year); ``?datum=gcj02`` shifts the geometry for the AMap basemap. ``204`` when no feature meets
-    the tile; ``400`` with a JSON message for a bad layer, ``z``, ``x``, ``y`` or parameter.
+    year); ``?datum=gcj02`` shifts the geometry for the AMap basemap. An empty tile (``200``, no
+    body) when no feature meets the tile — cacheable like any other; ``400`` with a JSON message for a
+    bad layer, ``z``, ``x``, ``y`` or parameter.
     ``GET /tiles/<layer>/search?q=<text>`` — up to 20 features whose name contains the text
     (label, key, centre, bounds), for the map's search box.
     ``GET /api/features/<layer>/<key>`` — all attributes of one feature (the popup of a tiled layer).
@@ -184,7 +185,8 @@ def tile_service(app: Any = None) -> TileService:
 def tiled_layers(ts: TileService) -> list[str]:
     """The layers of the current data that are served as tiles (the rest stay GeoJSON).
 
-    ``radii`` are tiled with the parks, ``gaps`` with the residential land.
+    ``radii`` are tiled with the parks, or when the radii of all rule sets together are above the size
+    threshold (the page would embed one layer per rule set); ``gaps`` with the residential land.
     """
     svc = ts.svc
 
@@ -195,9 +197,19 @@ def tiled_layers(ts: TileService) -> list[str]:
             return False
         return ts.is_large(gdf)
 
+    def radii_bytes() -> int:
+        """Estimated GeoJSON size of the service radii of every rule set (all embedded otherwise)."""
+        total = 0
+        for rid in svc.rule_ids():
+            try:
+                total += estimated_bytes(svc.radii(rid))
+            except UnavailableError:
+                continue
+        return total
+
     def make() -> list[str]:
         out = [n for n in ("residential", "parks", "historic_blocks", "streets") if big(n)]
-        if "parks" in out:
+        if "parks" in out or radii_bytes() >= ts.min_bytes:
             out.append("radii")
         if "residential" in out:
             out.append("gaps")
@@ -254,7 +266,7 @@ def tile(layer: str, z: str, x: str, y: str) -> Response:
     except ValueError as exc:
         name = str(exc).split(":", 1)[0]
         raise TileError(name, str(exc).split(": ", 1)[-1]) from None
-    resp = make_response(data, 200 if data else 204)
+    resp = make_response(data, 200)  # empty body = empty tile
     resp.headers["Content-Type"] = MVT_TYPE
     return cache_headers(resp, tag)
 

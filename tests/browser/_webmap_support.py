@@ -59,7 +59,8 @@ def xss_hook(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     extra = pd.concat([extra, pd.DataFrame([row])], ignore_index=True)
     out = pd.concat([frame, extra], ignore_index=True)
     geoms = [*np.asarray(frame.geometry.values).tolist(), point]
-    return frame.__class__(out.drop(columns=frame.geometry.name), geometry=geoms, crs=frame.crs)
+    cls: Any = frame.__class__  # a GeoDataFrame
+    return cls(out.drop(columns=frame.geometry.name), geometry=geoms, crs=frame.crs)  # type: ignore[no-any-return]
 
 
 class Recorder:

@@ -76,6 +76,28 @@
     if (!q) return null;
     return el("div", { class: "gm-quality", text: "几何 geometry: " + bi(LBL.quality[q] || [q, q]) });
   }
+  /* How a feature was placed from its location text (issue 11, geo.locate): method, confidence, why. */
+  var METHOD_LBL = { sizhi: ["四至", "bounding streets"], sizhi_partial: ["四至（部分）", "partial bounds"],
+    segment: ["路段", "street segment"], place: ["地名", "named place"], street: ["道路", "whole street"],
+    corner: ["角", "corner"], side: ["一侧", "side"], buffer: ["周边/沿线", "buffer"], multi: ["多处", "several places"] };
+  function methodText(p) {
+    var m = p.geometry_method;
+    if (!m || m === "none") return null;
+    var conf = p.geometry_confidence === null || p.geometry_confidence === undefined ? "" :
+      " · 置信度 confidence " + fmtNum(p.geometry_confidence, 2);
+    return bi(METHOD_LBL[m] || [m, ""]) + conf;
+  }
+  function placedBy(p, full) {
+    if (!p.geometry_method) return null;
+    var box = el("div", { class: "gm-placed" });
+    put(box, row("定位 placed by", methodText(p)));
+    if (p.area_ratio !== null && p.area_ratio !== undefined) put(box, row("面积比 derived ÷ published", fmtNum(p.area_ratio, 2)));
+    if (full) {
+      put(box, row("依据 from text", p.location_span));
+      put(box, row(p.geometry_method === "none" ? "未定位 not placed" : "说明 note", p.location_reason));
+    }
+    return box;
+  }
 
   // ------------------------------------------------------------------ status logic (mirrors service.py)
   function parseHistory(p) {
@@ -161,6 +183,7 @@
     } else if (layer === "residential") {
       put(box, row("人口 population", fmtNum(p.population)));
     }
+    if (layer === "projects" || layer === "historic_blocks" || layer === "parks") put(box, placedBy(p, full));
     put(box, qualityMark(p.geometry_quality));
     if (full && layer === "projects" && hooks.projectActions) put(box, hooks.projectActions(p));
     if (full && p.source) box.appendChild(el("div", { class: "gm-cite" }, el("span", { class: "gm-k", text: "来源 source" }), " ", p.source));
@@ -641,7 +664,10 @@
     // projects
     var list = CFG.projects.filter(projectVisible);
     var sec = el("section", { class: "gm-projects" });
+    var nPlaced = list.filter(function (p) { return p.has_geometry; }).length;
     sec.appendChild(el("h3", { text: "项目 projects（" + list.length + "）" }));
+    sec.appendChild(el("div", { class: "gm-note", id: "gm-placed-count",
+      text: "已上图 placed " + nPlaced + " · 未上图 not placed " + (list.length - nPlaced) }));
     var ul = el("ul", { id: "gm-project-list" });
     list.slice(0, s ? 500 : 60).forEach(function (p) {
       var st = statusAsOf(p, state.year);
@@ -649,8 +675,10 @@
         el("div", { class: "gm-pname", text: p.name_zh }),
         el("div", { class: "gm-pmeta", text: bi(LBL.categories[p.category] || [p.category, ""]) + " · " + bi(LBL.statuses[st] || [st, ""]) +
           (p.start_year || p.planned_end_year ? " · " + [p.start_year, p.planned_end_year].filter(Boolean).join("–") : "") }),
-        p.has_geometry ? null : el("div", { class: "gm-nogeom", text: "无位置（未上图）no location on map" }),
-        p.geometry_quality === "approximate" ? el("div", { class: "gm-approx", text: "近似 approximate geometry" }) : null,
+        p.has_geometry ? null : el("div", { class: "gm-nogeom", text: "无位置（未上图）no location on map" +
+          (p.location_reason ? "：" + p.location_reason : "") }),
+        p.geometry_quality === "approximate" ? el("div", { class: "gm-approx", text: "近似 approximate geometry" +
+          (methodText(p) ? " · " + methodText(p) : "") }) : null,
         el("div", { class: "gm-cite", text: "来源 source: " + (p.source || "—") + (p.source_lines ? "（行 lines " + p.source_lines + "）" : "") }),
         hooks.projectActions ? hooks.projectActions(p) : null);
       if (p.has_geometry) {

@@ -39,6 +39,9 @@
   var geomanReady = null;
   var geomDirty = false;
   var closeArmed = false;
+  // 从文字定位 (issue 11): the method of a proposal loaded from the location text, saved with it
+  var LOCATE_URL = (GM.cfg.edit && GM.cfg.edit.locate) || "/api/locate";
+  var proposedMethod = null;
 
   // ------------------------------------------------------------------ helpers
   function isEditor() { return !!(session.user && session.user.role === "editor"); }
@@ -214,6 +217,7 @@
   function fieldValue(v) { return v === null || v === undefined ? "" : String(v); }
 
   function renderEditor() {
+    proposedMethod = null; // a fresh editor (open, saved, conflict) holds no proposal
     var f = cur.feature;
     var p = f.properties || {};
     var panel = clear(byId("gm-edit"));
@@ -241,6 +245,12 @@
       el("span", { class: "gm-k", text: "来源 source" }), " ", p.source || "—",
       citation(p) ? el("div", { class: "gm-cite-file", text: "出处 file:lines " + citation(p) }) : null));
     panel.appendChild(place);
+    if (!f.geometry) {
+      var locBtn = el("button", { type: "button", id: "gm-edit-locate", text: "从文字定位 propose from text" });
+      locBtn.addEventListener("click", proposeFromText);
+      panel.appendChild(el("div", { class: "gm-locate" }, locBtn,
+        el("div", { id: "gm-edit-locate-msg", class: "gm-note", role: "status" })));
+    }
 
     panel.appendChild(el("div", { class: "gm-note", text: "用地图左上角的绘图工具画出或修改多边形、线或点；保存后几何质量为“用户 user”。" +
       " Draw or modify a polygon, line or point with the drawing toolbar on the map; saved geometry is marked “user”." }));
@@ -279,6 +289,29 @@
     ensureDrawControl();
   }
 
+  /* Resolve the project's 四至 / location text into a proposal (webmap.locate_api) and load it into the
+   * editor; nothing is saved until the planner checks, adjusts and saves it. */
+  function proposeFromText() {
+    if (!cur) return;
+    var id = cur.id;
+    var msg = byId("gm-edit-locate-msg");
+    say(msg, "定位中… resolving…");
+    api("GET", LOCATE_URL + "?project_id=" + encodeURIComponent(id)).then(function (res) {
+      if (!cur || cur.id !== id) return;
+      if (!res.ok) { say(msg, res.body.message || "无法定位 cannot resolve (" + res.status + ")", "error"); return; }
+      var whole = res.body.features && res.body.features[0];
+      if (!res.body.placed || !whole) {
+        say(msg, "未能定位 not placed: " + ((whole && whole.properties.location_reason) || ""), "error");
+        return;
+      }
+      loadGeometry({ geometry: whole.geometry, properties: cur.feature.properties }, true);
+      proposedMethod = res.body.save_properties ? res.body.save_properties.geometry_method : null;
+      setDirty();
+      say(msg, "建议几何已载入：请核对、调整后保存 proposal loaded: check, adjust, then save. " + (whole.properties.explain || ""));
+      document.body.setAttribute("data-edit-proposed", proposedMethod || "");
+    });
+  }
+
   function closeEditor(force) {
     if (!force && geomDirty && !closeArmed) {
       closeArmed = true;
@@ -288,6 +321,7 @@
     cur = null;
     geomDirty = false;
     closeArmed = false;
+    proposedMethod = null;
     stopDrawModes();
     drawn.clearLayers();
     if (map.hasLayer(drawn)) map.removeLayer(drawn);
@@ -401,6 +435,7 @@
       else if (g.type === "MultiLineString") c.forEach(function (x) { parts.push(L.polyline(L.GeoJSON.coordsToLatLngs(x, 0), o)); });
       else if (g.type === "Polygon") parts.push(L.polygon(L.GeoJSON.coordsToLatLngs(c, 1), o));
       else if (g.type === "MultiPolygon") c.forEach(function (x) { parts.push(L.polygon(L.GeoJSON.coordsToLatLngs(x, 1), o)); });
+      else if (g.type === "MultiPoint") c.forEach(function (x) { parts.push(L.marker(L.GeoJSON.coordsToLatLng(x), { pmIgnore: false })); });
     }
     parts.forEach(function (l) { drawn.addLayer(editable(styled(l))); });
     showGeomState();
@@ -522,6 +557,11 @@
       var g = drawnGeometry();
       if (g.error) { showProblems(g.error, [{ field: "geometry", message: g.error }]); return; }
       body.geometry = g.geometry;
+      if (proposedMethod) {
+        // a proposal from text, confirmed by this planner: the history records the method and who saved it
+        body.properties = body.properties || {};
+        body.properties.geometry_method = proposedMethod;
+      }
     }
     if (!body.properties && !("geometry" in body)) { say(byId("gm-edit-msg"), "没有修改 nothing changed"); return; }
     var id = cur.id;
@@ -559,6 +599,7 @@
   }
 
   function saved(b) {
+    proposedMethod = null;
     cur = { id: b.project_id, version: b.version, feature: b.feature };
     renderEditor();
     loadGeometry(b.feature, false);

@@ -254,13 +254,21 @@ def test_web_route() -> None:
         assert r.get_json()["parameter"] == param, url
 
 
+def test_panel_has_the_report_button() -> None:
+    from webmap import create_app
+
+    app = create_app({"TESTING": True, "LOG_LEVEL": "WARNING", "RESPONSE_CACHE": False})
+    js = app.test_client().get("/static/app.js").get_data(as_text=True)
+    assert 'id: "gm-report"' in js and '"/report/"' in js and "报告 report (PDF)" in js
+
+
 @pytest.mark.slow
 @needs_poppler
 def test_web_route_pdf() -> None:
     from webmap import create_app
 
     app = create_app({"TESTING": True, "LOG_LEVEL": "WARNING"})
-    r = app.test_client().get(f"/report/{CODE}.pdf")
+    r = app.test_client().get(f"/report/{CODE}.pdf?rule=xicheng-2016&year=2025")  # as the button
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     assert r.data[:5] == b"%PDF-"
     assert "attachment" in r.headers["Content-Disposition"]

@@ -115,7 +115,9 @@ def test_map_page_explains_placements(app: Flask) -> None:
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "geometry_method" in html and "location_reason" in html
-    js = c.get("/static/edit.js").get_data(as_text=True)
+    with c.get("/static/edit.js") as r:
+        js = r.get_data(as_text=True)
     assert "从文字定位" in js and "/api/locate" in js and "geometry_method" in js
-    app_js = c.get("/static/app.js").get_data(as_text=True)
+    with c.get("/static/app.js") as r:
+        app_js = r.get_data(as_text=True)
     assert "placedBy" in app_js and "未上图 not placed" in app_js

@@ -30,3 +30,26 @@ def test_xicheng_osm_network_layers(xicheng_osm, monkeypatch: pytest.MonkeyPatch
     assert len(sub) == 15
     ok = sub["rate_pct"].notna()
     assert (sub.loc[ok, "rate_pct"] <= sub.loc[ok, "euclidean_rate_pct"] + 0.01).all()
+
+
+def test_rules_say_which_walk_along_streets() -> None:
+    svc = MapService(LayersLoader("xicheng"), version_ttl=60)
+    methods = {r["id"]: r["method"] for r in svc.rules()}
+    assert methods["xicheng-2016-walk"] == "network" and methods["xicheng-2016"] == "euclidean"
+    with pytest.raises(UnavailableError):
+        svc.coverage("xicheng-2016-walk", None)
+    assert "euclidean_coverage_pct" not in svc.coverage("xicheng-2016", None)["district"]
+
+
+@needs_realdata
+def test_panel_gets_both_rates_side_by_side(xicheng_osm, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GREENMAP_USER_DATA", str(xicheng_osm.user_data))
+    svc = MapService(LayersLoader("xicheng-osm"), version_ttl=60)
+    c = svc.coverage("xicheng-2016-walk", None)
+    d = c["district"]
+    assert d["method"] == "network" and 0 < d["coverage_pct"] < d["euclidean_coverage_pct"]
+    assert len(c["subdistricts"]) == 15
+    gaps = svc.gaps("xicheng-2016-walk", None)
+    euc_gaps = svc.gaps("xicheng-2016", None)
+    assert gaps["uncovered_m2"].sum() > euc_gaps["uncovered_m2"].sum()
+    assert len(svc.radii("xicheng-2016-walk", None)) == 1

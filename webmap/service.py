@@ -30,6 +30,7 @@ from geo.gaps import candidate_land, candidate_sites, uncovered
 from geo.rules import assign_radii
 from geo.scenarios import parks_as_of, scenario_coverage
 from layers import rules as lrules
+from webmap import netservice
 
 log = logging.getLogger("webmap")
 
@@ -536,6 +537,8 @@ class MapService:
                         "citation": getattr(rule, "citation", ""),
                         "headline_variant": getattr(rule, "headline_variant", "all_land"),
                         "radii_m": list(getattr(rule, "radii", ())),
+                        "method": "network" if getattr(rule, "network", None) else "euclidean",
+                        "barriers": bool(getattr(rule, "barriers", False)),
                     }
                 )
             default = self.loader.default_rule()
@@ -613,6 +616,8 @@ class MapService:
         def make() -> gpd.GeoDataFrame:
             pr = self.assigned(rule_id, year)
             rule = self.rule(rule_id)
+            if netservice.is_network(rule):  # walking-network rules (issue 12)
+                return netservice.radii_layer(self, rule_id, year)
             qs = getattr(rule, "quad_segs", None) or 16
             geom = shapely.buffer(
                 np.asarray(pr.geometry.values), pr["radius_m"].to_numpy(dtype=float), quad_segs=qs
@@ -646,6 +651,8 @@ class MapService:
             served = shapely.buffer(
                 np.asarray(pr.geometry.values), pr["radius_m"].to_numpy(dtype=float), quad_segs=qs
             )
+            if netservice.is_network(rule):  # walking-network rules (issue 12)
+                served = np.array([netservice.served(self, rule_id, year)], dtype=object)
             by = "subdistrict_code" if "subdistrict_code" in res.columns else None
             out = uncovered(res, gpd.GeoSeries(served, crs=res.crs), by=by)
             g = np.asarray(out.geometry.values)
@@ -714,6 +721,8 @@ class MapService:
         return dict(self.cached(("coverage", rule_id, year), lambda: self._coverage(rule_id, year)))
 
     def _coverage(self, rule_id: str, year: int | None) -> dict[str, Any]:
+        if netservice.is_network(self.rule(rule_id)):  # walking-network rules (issue 12)
+            return normalise_coverage(netservice.coverage_table(self, rule_id, year), rule_id, year)
         hb = (
             self._metric("historic_blocks")
             if self.try_layer("historic_blocks") is not None
@@ -767,6 +776,15 @@ def normalise_coverage(table: pd.DataFrame, rule_id: str, year: int | None) -> d
             u["coverage_pct"] = rate
         elif variant == "non_historic":
             u["coverage_non_historic_pct"] = rate
+        eu = r.get("euclidean_rate_pct")
+        if isinstance(eu, int | float):  # network rules: the straight-line rate beside
+            u["method"] = r.get("method")
+            key = (
+                "euclidean_coverage_pct"
+                if variant == "all_land"
+                else "euclidean_coverage_non_historic_pct"
+            )
+            u[key] = round(float(eu), 2)
         if r.get("headline"):
             u["headline_variant"] = variant
             u["headline_pct"] = rate
@@ -779,6 +797,7 @@ def normalise_coverage(table: pd.DataFrame, rule_id: str, year: int | None) -> d
                 "arc_error_bound_pp",
                 "population",
                 "pop_rate_pct",
+                "euclidean_rate_pct",
                 "note",
             )
             if k in r

@@ -161,6 +161,7 @@
       if (cov) {
         put(box, row("覆盖率（全部用地）coverage, all land", pct(cov.coverage_pct)));
         put(box, row("覆盖率（非历史街区）non-historic", pct(cov.coverage_non_historic_pct)));
+        eucRows(box, cov);
       }
     } else if (layer === "historic_blocks") {
       put(box, row("面积 area", fmtArea(p.area_m2)));
@@ -614,6 +615,13 @@
     }
   }
   function pct(v) { return v === null || v === undefined ? "—" : fmtNum(v, 2) + "%"; }
+  // walking-network rules (issue 12): the straight-line rate of the same rule beside the network rate
+  function eucRows(parent, c) {
+    if (c.method !== "network" && c.method !== "euclidean_barriers") return;
+    put(parent, row("口径 method", c.method === "network" ? "沿街道步行距离 walking distance along streets" : "直线距离，阻隔切分 straight line cut by barriers"));
+    put(parent, row("直线距离对照（全部用地）straight-line, all land", pct(c.euclidean_coverage_pct)));
+    put(parent, row("直线距离对照（非历史街区）straight-line, non-historic", pct(c.euclidean_coverage_non_historic_pct)));
+  }
 
   // ------------------------------------------------------------------ side panel
   function popText(s) {
@@ -633,6 +641,14 @@
     } else {
       panel.appendChild(el("h2", { id: "gm-sd-title" }, "西城区全区", el("span", { class: "en", text: " Xicheng District" })));
     }
+    // 报告 report (issue 14): the PDF `greenmap report` writes, for this 街道 (or the district), rule and year
+    var repQ = [state.rule ? "rule=" + encodeURIComponent(state.rule) : "", isFinite(state.year) ? "year=" + state.year : ""]
+      .filter(Boolean).join("&");
+    put(panel, el("div", { class: "gm-row" }, el("a", { id: "gm-report", class: "gm-report",
+      href: "/report/" + (s ? encodeURIComponent(s.code) : "district") + ".pdf?" + repQ,
+      title: "打印用 PDF 报告 printable PDF report", text: "报告 report (PDF)" }), " · ",
+      el("a", { href: "/report/" + (s ? encodeURIComponent(s.code) : "district") + ".html?" + repQ,
+        target: "_blank", rel: "noopener", text: "网页版 HTML" })));
     var counts = N.counts || {};
     ["historic_blocks", "parks", "projects"].forEach(function (k) {
       var c = counts[k];
@@ -647,6 +663,7 @@
     var c = s ? coverageFor(s.code) : (currentCoverage ? currentCoverage.district : null);
     put(comp, row("全部居住用地 all residential land", c ? pct(c.coverage_pct) : "—"));
     put(comp, row("非历史文化街区 outside historic blocks", c ? pct(c.coverage_non_historic_pct) : "—"));
+    if (c) eucRows(comp, c);
     comp.appendChild(el("div", { id: "gm-cov-status", class: "gm-note" }));
     panel.appendChild(comp);
     // reported series (district level, from the indicators table)

@@ -58,22 +58,15 @@ def _osm_area(build: bool) -> tuple[str, Path] | None:
             pass
     if not build:
         return None
-    from tests._shared import BBBIKE, GRAPHML, STREETS_OSM
+    from tests._shared import BBBIKE, GRAPHML, SHARED, STREETS_OSM
 
     if not (BBBIKE.is_dir() and GRAPHML.is_file() and STREETS_OSM.is_file()):
         return None
-    from layers.studyarea_build import build_study_area
+    from layers.studyarea_build import build_from_shared
 
     user = Path(tempfile.mkdtemp(prefix="greenmap-bench-report-"))
     t0 = time.perf_counter()
-    build_study_area(
-        "xicheng-osm",
-        osm=BBBIKE,
-        streets=GRAPHML,
-        boundaries=STREETS_OSM,
-        inherit="xicheng",
-        user_data=user,
-    )
+    build_from_shared(SHARED, user)
     print(f"built xicheng-osm in {time.perf_counter() - t0:.1f} s under {user}", flush=True)
     os.environ["GREENMAP_USER_DATA"] = str(user)
     return "xicheng-osm", user

@@ -39,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -185,19 +186,22 @@ def browser_metrics(base: str, runs: int, filters: bool = True) -> dict[str, Any
     return out
 
 
-def api_latency(port: int, sd: str, clients: int, total: int) -> dict[str, Any]:
-    paths = [p.format(sd=sd) for p in API_MIX]
+def _hammer(
+    port: int, clients: int, total: int, pick: Callable[[int, int], str], ok: tuple[int, ...]
+) -> tuple[list[float], float]:
+    """``clients`` threads, each GETting ``total // clients`` paths (``pick(client, k)``); the latencies
+    in ms and the wall time in s. A status not in ``ok`` raises."""
     per_client = max(1, total // clients)
 
     def worker(i: int) -> list[float]:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         lat: list[float] = []
         for k in range(per_client):
-            path = paths[(i + k) % len(paths)]
+            path = pick(i, k)
             t0 = time.perf_counter()
             status, _ = get(conn, path)
             lat.append((time.perf_counter() - t0) * 1000)
-            if status != 200:
+            if status not in ok:
                 raise RuntimeError(f"{path}: HTTP {status}")
         conn.close()
         return lat
@@ -205,7 +209,12 @@ def api_latency(port: int, sd: str, clients: int, total: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=clients) as ex:
         lats = [x for part in ex.map(worker, range(clients)) for x in part]
-    wall = time.perf_counter() - t0
+    return lats, time.perf_counter() - t0
+
+
+def api_latency(port: int, sd: str, clients: int, total: int) -> dict[str, Any]:
+    paths = [p.format(sd=sd) for p in API_MIX]
+    lats, wall = _hammer(port, clients, total, lambda i, k: paths[(i + k) % len(paths)], (200,))
     q = statistics.quantiles(lats, n=100)
     return {
         "clients": clients,
@@ -264,24 +273,9 @@ def tile_latency(
     port: int, paths: list[str], cold: list[float], clients: int, total: int
 ) -> dict[str, Any]:
     """p50/p95 of tile requests from ``clients`` threads, after :func:`warm_tiles`."""
-    per_client = max(1, total // clients)
-
-    def worker(i: int) -> list[float]:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        lat: list[float] = []
-        for k in range(per_client):
-            t0 = time.perf_counter()
-            status, _ = get(c, paths[(i * 7 + k) % len(paths)])
-            lat.append((time.perf_counter() - t0) * 1000)
-            if status not in (200, 204):
-                raise RuntimeError(f"tile HTTP {status}")
-        c.close()
-        return lat
-
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=clients) as ex:
-        lats = [x for part in ex.map(worker, range(clients)) for x in part]
-    wall = time.perf_counter() - t0
+    lats, wall = _hammer(
+        port, clients, total, lambda i, k: paths[(i * 7 + k) % len(paths)], (200, 204)
+    )
     q = statistics.quantiles(lats, n=100)
     return {
         "tiles": len(paths),
@@ -316,21 +310,14 @@ def resolve_area(name: str, tmp: Path) -> str | None:
         return str(write_synthetic_area(tmp))
     if name == "xicheng-osm":
         sys.path.insert(0, str(ROOT))
-        from tests._shared import BBBIKE, GRAPHML, STREETS_OSM, needs_realdata
+        from tests._shared import SHARED, needs_realdata
 
         if needs_realdata.mark.args[0]:
             raise SystemExit(f"xicheng-osm: skipped, {needs_realdata.mark.kwargs['reason']}")
-        from layers.studyarea_build import build_study_area
+        from layers.studyarea_build import build_from_shared
 
         user_data = tmp / "user_data"
-        build_study_area(
-            "xicheng-osm",
-            osm=BBBIKE,
-            streets=GRAPHML,
-            boundaries=STREETS_OSM,
-            inherit="xicheng",
-            user_data=user_data,
-        )
+        build_from_shared(SHARED, user_data)
         os.environ["GREENMAP_USER_DATA"] = str(user_data)  # the server subprocess inherits it
         return "xicheng-osm"
     raise SystemExit(f"--area: unknown area {name!r}")

@@ -80,24 +80,13 @@ def _shared() -> Path:
 
 def _build_osm(user_data: Path) -> dict[str, Any] | str:
     """Build xicheng-osm into ``user_data``; a message instead when it cannot be built."""
-    real = _shared() / "realdata" / "xicheng"
-    streets = _shared() / "xicheng_15_streets_osm.geojson"
-    if not (real / "bbbike-shp").is_dir() or not streets.is_file():
-        return f"skipped xicheng-osm: {real} or {streets} is absent (real data is never committed)"
-    try:
-        from layers.studyarea_build import build_study_area
-    except ImportError as exc:  # pragma: no cover - before `greenmap studyarea build` exists
-        return f"skipped xicheng-osm: layers.studyarea_build not available ({exc})"
-    graphml = real / "osmnx-drive" / "xicheng_drive.graphml"
+    from layers.studyarea_build import build_from_shared
+
     t0 = _clock()
-    report = build_study_area(
-        "xicheng-osm",
-        osm=real / "bbbike-shp",
-        streets=graphml if graphml.is_file() else None,
-        boundaries=streets,
-        inherit="xicheng",
-        user_data=user_data,
-    )
+    try:
+        report = build_from_shared(_shared(), user_data)
+    except FileNotFoundError as exc:
+        return f"skipped xicheng-osm: {exc}"
     return {"build_s": round(_clock() - t0, 2), "report": str(report)[:2000]}
 
 

@@ -6,7 +6,7 @@
 'EPSG:4548'
 >>> table = analysis.coverage_table("xicheng-2016", study=study)
 >>> sorted(table["scope"].unique())
-['district', 'subdistrict']
+['district', 'historic_block', 'subdistrict']
 """
 
 from __future__ import annotations

@@ -426,6 +426,20 @@ def coverage_results(
 
     study = _study(area)
     rs = load_rule(rule or study.default_rule) if rule is None or isinstance(rule, str) else rule
+    if rs.network is not None or rs.barriers:
+        # Never export the Euclidean figures under a network rule's name.
+        raise LayerError(
+            [
+                Problem(
+                    study.name,
+                    None,
+                    "rule",
+                    f"rule '{rs.id}' is measured along streets; its coverage is not exported as layers "
+                    f"yet — use `greenmap coverage --area {study.name} --rule {rs.id} --format csv|json` "
+                    "or greenmap.analysis.coverage_table",
+                )
+            ]
+        )
     given = dict(frames or {})
 
     def get(name: str, required: bool) -> gpd.GeoDataFrame | None:

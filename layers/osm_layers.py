@@ -88,6 +88,18 @@ class BuildContext:
     def label(self, layer: str, default: str) -> str:
         return str(self.mapping.get("unnamed", {}).get(layer, default))
 
+    def polygons(
+        self, rows: gpd.GeoDataFrame, layer: str, tally: Tally, rule: Mapping[str, Any],
+        margin: float, unnamed: str,
+    ) -> tuple[gpd.GeoDataFrame, Any]:
+        """:func:`_polygon_layer` of ``rows`` clipped to the district plus the rule's
+        ``clip_margin_m`` (default ``margin``), unnamed features labelled ``unnamed``."""
+        region = self.region(float(rule.get("clip_margin_m", margin)))
+        return _polygon_layer(
+            self.extract, rows, layer, tally, self.metric_crs, region, rule,
+            self.label(layer, unnamed),
+        )
+
 
 def _metric(geoms: Any, crs: str) -> np.ndarray:
     return np.asarray(gpd.GeoSeries(geoms, crs="EPSG:4326").to_crs(crs).values, dtype=object)
@@ -129,6 +141,21 @@ def _source_label(extract: Extract, theme: str, value: str, key: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------ polygon layers
+def _source_labels(extract: Extract, rows: pd.DataFrame, take: Any = None) -> list[str]:
+    """:func:`_source_label` of every row of ``rows`` (columns ``theme``, ``value``, ``key``), or of
+    the rows ``take`` (a boolean mask or positions)."""
+    cols = [rows[c].to_numpy() for c in ("theme", "value", "key")]
+    if take is not None:
+        cols = [c[take] for c in cols]
+    return [_source_label(extract, t, v, k) for t, v, k in zip(*cols, strict=True)]
+
+
+def _drop_rows(rows: pd.DataFrame, mask: np.ndarray, tally: Tally, why: str) -> Any:
+    """``rows`` without the ``mask`` rows, counted as dropped for ``why``."""
+    tally.drop(int(mask.sum()), why)
+    return rows[~mask].reset_index(drop=True)
+
+
 def _polygon_layer(
     extract: Extract,
     rows: gpd.GeoDataFrame,
@@ -266,10 +293,7 @@ def _parks_frame(
             "lat": np.round(rep.y.to_numpy(), 7),
             "coord_datum_source": "WGS-84 (OpenStreetMap)",
             "note": notes,
-            "source": [
-                _source_label(extract, t, v, k)
-                for t, v, k in zip(parks_m["theme"], parks_m["value"], parks_m["key"], strict=True)
-            ],
+            "source": _source_labels(extract, parks_m),
             "geometry_quality": quality,
         },
         geometry=_wgs(parks_m.geometry.values, metric_crs).values,
@@ -320,15 +344,7 @@ def _residential_frame(
         dtype=object,
     )
     ids = _dedupe(ids, tally)
-    src = [
-        _source_label(extract, t, v, k)
-        for t, v, k in zip(
-            res_m["theme"].to_numpy()[left],
-            res_m["value"].to_numpy()[left],
-            res_m["key"].to_numpy()[left],
-            strict=True,
-        )
-    ]
+    src = _source_labels(extract, res_m, left)
     tally.kept = len(ids)
     return gpd.GeoDataFrame(
         {
@@ -383,8 +399,7 @@ def _barriers(
         tally.read += len(rows)
         if "tunnel" in rows.columns:
             tun = rows["tunnel"].fillna(False).astype(bool).to_numpy()
-            tally.drop(int(tun.sum()), f"{kind} in tunnels: no barrier at the surface")
-            rows = rows[~tun].reset_index(drop=True)
+            rows = _drop_rows(rows, tun, tally, f"{kind} in tunnels: no barrier at the surface")
         elif kind == "rail":
             tally.note(
                 "no tunnel column in the extract: every 'rail' segment kept (subways left out by the mapping)"
@@ -398,12 +413,7 @@ def _barriers(
                     "name_zh": rows["name"].to_numpy(dtype=object)[keep],
                     "kind": kind,
                     "osm_type": rows["value"].to_numpy(dtype=object)[keep],
-                    "source": [
-                        _source_label(extract, t, v, k)
-                        for t, v, k in zip(
-                            rows["theme"][keep], rows["value"][keep], rows["key"][keep], strict=True
-                        )
-                    ],
+                    "source": _source_labels(extract, rows, keep),
                     "geometry": geoms[keep],
                 }
             )
@@ -412,8 +422,7 @@ def _barriers(
         mw = edges[edges["highway"].isin(["motorway", "trunk"])].reset_index(drop=True)
         tally.read += len(mw)
         tun = mw["tunnel"].to_numpy(dtype=bool)
-        tally.drop(int(tun.sum()), "motorway/trunk in tunnels: no barrier at the surface")
-        mw = mw[~tun].reset_index(drop=True)
+        mw = _drop_rows(mw, tun, tally, "motorway/trunk in tunnels: no barrier at the surface")
         geoms, keep = _lines(mw, metric_crs, zone, tally, "motorway/trunk")
         ids = [f"graphml:{u}-{v}" for u, v in zip(mw["u"], mw["v"], strict=True)]
         frames.append(
@@ -462,13 +471,11 @@ def _streets(
         return None
     tally.read = len(rows)
     unnamed = rows["name"].isna().to_numpy()
-    tally.drop(int(unnamed.sum()), "edges without a street name (a gazetteer needs names)")
-    rows = rows[~unnamed].reset_index(drop=True)
+    rows = _drop_rows(rows, unnamed, tally, "edges without a street name (a gazetteer needs names)")
     other = (
         ~rows["value"].isin(list(highways)).to_numpy() if highways else np.zeros(len(rows), bool)
     )
-    tally.drop(int(other.sum()), "highway class not in mapping streets.highway")
-    rows = rows[~other].reset_index(drop=True)
+    rows = _drop_rows(rows, other, tally, "highway class not in mapping streets.highway")
     geoms, keep = _lines(rows, metric_crs, zone, tally, "named edges")
     rows = rows[keep].reset_index(drop=True)
     geoms = geoms[keep]
@@ -508,15 +515,11 @@ def _places(
         tally.note("no places in the extract")
         return None
     pts = np.isin(shapely.get_type_id(rows.geometry.values), (0,))
-    tally.drop(int((~pts).sum()), "not a point")
-    rows = rows[pts].reset_index(drop=True)
-    unnamed = rows["name"].isna().to_numpy()
-    tally.drop(int(unnamed.sum()), "no name")
-    rows = rows[~unnamed].reset_index(drop=True)
+    rows = _drop_rows(rows, ~pts, tally, "not a point")
+    rows = _drop_rows(rows, rows["name"].isna().to_numpy(), tally, "no name")
     metric = _metric(rows.geometry.values, metric_crs)
     inside = shapely.intersects(region(float(rule.get("clip_margin_m", 1000))), metric)
-    tally.drop(int((~inside).sum()), "outside the district plus margin")
-    rows = rows[inside].reset_index(drop=True)
+    rows = _drop_rows(rows, ~inside, tally, "outside the district plus margin")
     element = ["node" if extract.layout != "pbf" else e for e in rows["element"]]
     ids = _dedupe(
         np.array(
@@ -536,10 +539,7 @@ def _places(
             "name_zh": rows["name"].astype(str).to_numpy(),
             "kind": rows["value"].to_numpy(),
             "population": pop,
-            "source": [
-                _source_label(extract, t, v, k)
-                for t, v, k in zip(rows["theme"], rows["value"], rows["key"], strict=True)
-            ],
+            "source": _source_labels(extract, rows),
             "geometry_quality": quality,
         },
         geometry=rows.geometry.values,
@@ -581,16 +581,7 @@ def parks_layer(ctx: BuildContext) -> tuple[gpd.GeoDataFrame, Tally]:
         rows = rows[~private].reset_index(drop=True)
     else:
         ptally.note("the extract has no access tags: public access assumed for every park")
-    parks_m, _ = _polygon_layer(
-        extract,
-        rows,
-        "parks",
-        ptally,
-        ctx.metric_crs,
-        ctx.region(float(prule.get("clip_margin_m", 1000))),
-        prule,
-        ctx.label("parks", "未命名公园 unnamed park"),
-    )
+    parks_m, _ = ctx.polygons(rows, "parks", ptally, prule, 1000, "未命名公园 unnamed park")
     out = _parks_frame(extract, parks_m, ctx.units_m, ctx.metric_crs, ctx.quality, prule, ptally)
     return out, ptally
 
@@ -612,16 +603,7 @@ def residential_layer(ctx: BuildContext) -> tuple[gpd.GeoDataFrame, Tally]:
         rows = gpd.GeoDataFrame(pd.concat([rows, b], ignore_index=True), crs="EPSG:4326")
         rtally.note(f'{len(b)} residential buildings added (mapping residential.buildings = "add")')
     rtally.read = len(rows)
-    res_m, _ = _polygon_layer(
-        extract,
-        rows,
-        "residential",
-        rtally,
-        ctx.metric_crs,
-        ctx.region(float(rrule.get("clip_margin_m", 0))),
-        rrule,
-        ctx.label("residential", "未命名居住用地 unnamed residential land"),
-    )
+    res_m, _ = ctx.polygons(rows, "residential", rtally, rrule, 0, "未命名居住用地 unnamed residential land")
     out = _residential_frame(extract, res_m, ctx.units_m, ctx.metric_crs, ctx.quality, rtally)
     return out, rtally
 
@@ -632,16 +614,7 @@ def water_layer(ctx: BuildContext) -> tuple[gpd.GeoDataFrame | None, Tally]:
     wtally = Tally("water")
     wrows = select(extract, wrule)
     wtally.read = len(wrows)
-    water_m, _ = _polygon_layer(
-        extract,
-        wrows,
-        "water",
-        wtally,
-        ctx.metric_crs,
-        ctx.region(float(wrule.get("clip_margin_m", 1000))),
-        wrule,
-        ctx.label("water", "未命名水体 unnamed water"),
-    )
+    water_m, _ = ctx.polygons(wrows, "water", wtally, wrule, 1000, "未命名水体 unnamed water")
     wtally.kept = len(water_m)
     if not len(water_m):
         return None, wtally
@@ -651,10 +624,7 @@ def water_layer(ctx: BuildContext) -> tuple[gpd.GeoDataFrame | None, Tally]:
             "water_id": ids,
             "name_zh": water_m["label"].to_numpy(),
             "kind": water_m["value"].to_numpy(),
-            "source": [
-                _source_label(extract, t, v, k)
-                for t, v, k in zip(water_m["theme"], water_m["value"], water_m["key"], strict=True)
-            ],
+            "source": _source_labels(extract, water_m),
             "geometry_quality": ctx.quality,
         },
         geometry=_wgs(water_m.geometry.values, ctx.metric_crs).values,

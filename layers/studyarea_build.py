@@ -60,7 +60,13 @@ from layers.studyarea import (
     user_data_dir,
 )
 
-__all__ = ["INHERITED_LAYERS", "BuildReport", "build_study_area"]
+__all__ = [
+    "INHERITED_LAYERS",
+    "BuildReport",
+    "build_from_shared",
+    "build_study_area",
+    "shared_inputs",
+]
 
 #: Layers and tables an OSM-built area takes from the area it inherits from.
 INHERITED_LAYERS = ("projects", "historic_blocks", "indicators", "indicator_definitions")
@@ -418,6 +424,62 @@ def build_study_area(
     )
     advance("write")
     return report
+
+
+def shared_inputs(shared_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """The files of a ``../shared`` folder that the real-data area ``xicheng-osm`` is built from.
+
+    ``osm`` (the BBBike shapefile folder), ``streets`` (the OSMnx drive network, GraphML) and
+    ``boundaries`` (the 15 街道), as :func:`build_study_area` keywords. Nothing is read or checked.
+
+    >>> sorted(shared_inputs("/shared"))
+    ['boundaries', 'osm', 'streets']
+    >>> shared_inputs("/shared")["osm"].as_posix()
+    '/shared/realdata/xicheng/bbbike-shp'
+    """
+    shared = Path(shared_dir)
+    real = shared / "realdata" / "xicheng"
+    return {
+        "osm": real / "bbbike-shp",
+        "streets": real / "osmnx-drive" / "xicheng_drive.graphml",
+        "boundaries": shared / "xicheng_15_streets_osm.geojson",
+    }
+
+
+def build_from_shared(
+    shared_dir: str | os.PathLike[str],
+    user_data: str | os.PathLike[str],
+    name: str = "xicheng-osm",
+    *,
+    inherit: str = "xicheng",
+    progress: bool = False,
+) -> BuildReport:
+    """Build ``name`` (default ``xicheng-osm``) from the real OSM files of ``shared_dir`` into ``user_data``.
+
+    The one recipe the tests, benchmarks and notebook share: :func:`shared_inputs` given to
+    :func:`build_study_area` with ``inherit="xicheng"``. The street network is left out when its
+    GraphML file is absent; the extract and the boundary file are required.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``shared_dir`` lacks the OSM extract or the boundary file (real data is never committed).
+    """
+    files = shared_inputs(shared_dir)
+    missing = [str(files[k]) for k in ("osm", "boundaries") if not files[k].exists()]
+    if missing:
+        raise FileNotFoundError(
+            f"{' and '.join(missing)} absent (real data is never committed to the repository)"
+        )
+    return build_study_area(
+        name,
+        osm=files["osm"],
+        streets=files["streets"] if files["streets"].is_file() else None,
+        boundaries=files["boundaries"],
+        inherit=inherit,
+        user_data=user_data,
+        progress=progress,
+    )
 
 
 def _boundaries(

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests._shared import BBBIKE, GRAPHML, STREETS_OSM, needs_realdata
+from tests._shared import SHARED, needs_realdata
 
 
 @dataclass(frozen=True)
@@ -33,19 +33,11 @@ class BuiltArea:
 
 @pytest.fixture(scope="session")
 def xicheng_osm(tmp_path_factory: pytest.TempPathFactory) -> BuiltArea:
-    """``xicheng-osm`` built from ../shared (BBBIKE + GRAPHML + STREETS_OSM, inheriting ``xicheng``)."""
+    """``xicheng-osm`` built from ../shared (:func:`layers.studyarea_build.build_from_shared`)."""
     skip, reason = needs_realdata.mark.args[0], needs_realdata.mark.kwargs["reason"]
     if skip:
         pytest.skip(reason)
-    from layers.studyarea_build import build_study_area
+    from layers.studyarea_build import build_from_shared
 
     user_data = tmp_path_factory.mktemp("user_data")
-    report = build_study_area(
-        "xicheng-osm",
-        osm=BBBIKE,
-        streets=GRAPHML,
-        boundaries=STREETS_OSM,
-        inherit="xicheng",
-        user_data=user_data,
-    )
-    return BuiltArea("xicheng-osm", user_data, report)
+    return BuiltArea("xicheng-osm", user_data, build_from_shared(SHARED, user_data))

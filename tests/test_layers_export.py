@@ -48,6 +48,8 @@ def _assert_clean_open(path: Path) -> str:
 
 
 def _rings_ccw(geom: dict) -> bool:
+    if geom["type"] not in ("Polygon", "MultiPolygon"):
+        return True  # points and lines have no rings
     polys = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
     for poly in polys:
         ext = shapely.LinearRing(poly[0])
@@ -191,7 +193,7 @@ def test_csv_without_bom_and_wkt_geometry(tmp_path: Path) -> None:
     back = pd.read_csv(tmp_path / "p.csv", dtype=str, keep_default_na=False)
     has = back["geometry"] != ""
     assert has.sum() == (parks.geometry_quality != "none").sum()
-    assert back.loc[has, "geometry"].str.startswith("POLYGON").all()
+    assert back.loc[has, "geometry"].str.match(r"^(MULTI)?(POLYGON|POINT) ").all()
     assert json.loads((tmp_path / "p.meta.json").read_text("utf-8")) == {"x": 1}
 
 

@@ -93,7 +93,8 @@ def test_projects_csv_has_bom_and_filtered_rows(client: FlaskClient) -> None:
 
 
 def test_coverage_results_for_rule_and_year(client: FlaskClient) -> None:
-    rule = client.get("/api/rules").get_json()["rules"][-1]["id"]
+    rules = client.get("/api/rules").get_json()["rules"]
+    rule = [r["id"] for r in rules if not r["id"].endswith(("-walk", "-10min"))][-1]
     r = client.get(f"/api/export?what=coverage&format=geojson&rule={rule}&year=2020")
     assert r.status_code == 200
     doc = json.loads(r.data)
@@ -182,3 +183,9 @@ def test_export_reads_the_editing_store(tmp_path: Path) -> None:
     assert hit["geometry"]["type"] == "Polygon"
     assert hit["properties"]["geometry_quality"] == "user"
     assert doc["metadata"]["projects_source"]["kind"] == "store"
+
+
+def test_network_rule_export_is_refused_not_mislabelled(client: FlaskClient) -> None:
+    r = client.get("/api/export?what=coverage&format=geojson&rule=xicheng-2016-walk")
+    assert 400 <= r.status_code < 500
+    assert "along streets" in r.get_data(as_text=True)

@@ -109,7 +109,8 @@ def test_items_paging_and_links(client) -> None:  # type: ignore[no-untyped-def]
 def test_features_without_geometry_are_null(client) -> None:  # type: ignore[no-untyped-def]
     doc = client.get("/ogc/collections/parks/items?limit=100").get_json()
     nulls = [f for f in doc["features"] if f["geometry"] is None]
-    assert len(nulls) == 25
+    want = sum(1 for f in doc["features"] if f["properties"]["geometry_quality"] == "none")
+    assert 0 < len(nulls) == want < len(doc["features"])
     assert all(f["properties"]["geometry_quality"] == "none" for f in nulls)
     assert all(f["id"] == f["properties"]["park_id"] for f in doc["features"])
 

@@ -141,6 +141,30 @@ def read_features_dir(
     return out
 
 
+def _build(
+    streets: gpd.GeoDataFrame | None,
+    feats: dict[str, gpd.GeoDataFrame],
+    crs: str,
+    aliases: Path | None = None,
+    rules: Path | None = None,
+) -> Gazetteer:
+    """:func:`build_gazetteer` with the aliases and match settings of the data files."""
+    al = read_aliases(aliases)
+    match = read_rules(rules).get("match", {})
+    return build_gazetteer(
+        streets,
+        feats,
+        crs=crs,
+        abbreviations=al["abbreviations"],
+        names=al["names"],
+        rings=al["rings"],
+        groups=al["groups"],
+        affixes=al["affixes"],
+        min_score=float(match.get("min_score", 0.8)),
+        tie_tolerance=float(match.get("tie_tolerance", 1e-3)),
+    )
+
+
 def gazetteer_from_files(
     streets: Path | None = None,
     features_dir: Path | None = None,
@@ -164,20 +188,7 @@ def gazetteer_from_files(
     street_gdf = read_streets(streets) if streets else None
     if street_gdf is None and features_dir and (features_dir / "roads.shp").is_file():
         street_gdf = read_streets(features_dir / "roads.shp")
-    al = read_aliases(aliases)
-    match = read_rules(rules).get("match", {})
-    return build_gazetteer(
-        street_gdf,
-        feats,
-        crs=crs,
-        abbreviations=al["abbreviations"],
-        names=al["names"],
-        rings=al["rings"],
-        groups=al["groups"],
-        affixes=al["affixes"],
-        min_score=float(match.get("min_score", 0.8)),
-        tie_tolerance=float(match.get("tie_tolerance", 1e-3)),
-    )
+    return _build(street_gdf, feats, crs, aliases, rules)
 
 
 def gazetteer_for_area(area: str) -> Gazetteer:
@@ -219,20 +230,7 @@ def gazetteer_for_area(area: str) -> Gazetteer:
         if streets
         else None
     )
-    al = read_aliases()
-    match = read_rules().get("match", {})
-    return build_gazetteer(
-        street_gdf,
-        feats,
-        crs=study.metric_crs,
-        abbreviations=al["abbreviations"],
-        names=al["names"],
-        rings=al["rings"],
-        groups=al["groups"],
-        affixes=al["affixes"],
-        min_score=float(match.get("min_score", 0.8)),
-        tie_tolerance=float(match.get("tie_tolerance", 1e-3)),
-    )
+    return _build(street_gdf, feats, study.metric_crs)
 
 
 @lru_cache(maxsize=4)

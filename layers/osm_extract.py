@@ -37,6 +37,7 @@ from layers.studyarea import DATA_ROOT
 
 __all__ = [
     "MAPPING_FILE",
+    "OSM_LAYERS",
     "Extract",
     "load_mapping",
     "read_extract",
@@ -47,18 +48,9 @@ __all__ = [
 #: The shipped OSM → layer mapping.
 MAPPING_FILE = DATA_ROOT / "osm" / "mapping.toml"
 Layout = Literal["bbbike", "geofabrik", "pbf"]
-_MAPPING_SECTIONS = {
-    "attribution",
-    "element_bbbike",
-    "element_geofabrik",
-    "parks",
-    "residential",
-    "water",
-    "barriers",
-    "streets",
-    "places",
-    "unnamed",
-}
+#: The layers an OSM extract is mapped to (mapping sections of the same names), in build order.
+OSM_LAYERS = ("parks", "residential", "water", "barriers", "streets", "places")
+_MAPPING_SECTIONS = {"attribution", "element_bbbike", "element_geofabrik", *OSM_LAYERS, "unnamed"}
 _GEOFABRIK_RE = re.compile(r"^gis_osm_([a-z]+?)(_a)?_free_1$")
 # Tag keys a PBF is queried for, per theme; values come from the mapping.
 _PBF_THEMES = ("parks", "forest", "residential", "buildings", "water", "barriers", "places")

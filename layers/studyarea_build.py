@@ -17,48 +17,38 @@ boundaries=".../xicheng_15_streets_osm.geojson", inherit="xicheng")`` writes
 Every feature has ``source`` and ``geometry_quality`` (``osm`` unless given) and the area carries the ODbL
 attribution. Writing is atomic: everything is built and validated in a temporary folder, then renamed into
 place; a failure leaves nothing half-written. :class:`BuildReport` says per layer what was read, kept,
-repaired, clipped and dropped, and why.
+repaired, clipped and dropped, and why. The units come from :mod:`layers.studyarea_units`, the writing is
+:mod:`layers.studyarea_write`; :func:`build_from_shared` is the ``xicheng-osm`` recipe from ``../shared``.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
 from geo import crs as gcrs
 from layers.errors import LayerError, Problem
-from layers.osm_extract import load_mapping, read_extract, read_graphml_edges
-from layers.osm_layers import (
-    OSM_SHORT,
-    BuildContext,
-    barriers_layer,
-    parks_layer,
-    places_layer,
-    residential_layer,
-    streets_layer,
-    water_layer,
-)
-from layers.repair import Tally, polygonal, read_json_lenient, repair_invalid
+from layers.osm_extract import OSM_LAYERS, load_mapping, read_extract, read_graphml_edges
+from layers.osm_layers import BuildContext, parks_layer, residential_layer, water_layer
+from layers.osm_lines import barriers_layer, places_layer, streets_layer
+from layers.repair import Tally, polygonal
 from layers.schema import SCHEMAS
 from layers.studyarea import (
     DATA_ROOT,
-    ODBL_ATTRIBUTION,
-    StudyArea,
     check_area_name,
     load_study_area,
     user_area_paths,
     user_data_dir,
 )
+from layers.studyarea_units import unit_layers
+from layers.studyarea_write import write_area
 
 __all__ = [
     "INHERITED_LAYERS",
@@ -70,8 +60,6 @@ __all__ = [
 
 #: Layers and tables an OSM-built area takes from the area it inherits from.
 INHERITED_LAYERS = ("projects", "historic_blocks", "indicators", "indicator_definitions")
-_CODE_FIELDS = ("code", "adcode", "nbs_code", "ref", "CODE", "ADCODE")
-_NAME_FIELDS = ("name_zh", "name", "NAME", "name:zh")
 _NETWORK_NOTES = {
     "drive": "drive network: no footways, pedestrian streets or many hutongs; walking distances "
     "computed on it are upper bounds",
@@ -141,50 +129,6 @@ def _step(progress: bool, steps: list[str]) -> Callable[[str], None]:
             bar.close()
 
     return advance
-
-
-def _read_any(path: Path) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Any vector file (GDAL), falling back to the lenient JSON reader for GeoJSON GDAL refuses."""
-    from layers.io import _convert_crs
-
-    if not path.exists():
-        raise LayerError([Problem(str(path), None, None, "file not found")])
-    notes: list[str] = []
-    try:
-        gdf = gpd.read_file(path, engine="pyogrio")
-    except Exception as exc:
-        if path.suffix.lower() not in (".geojson", ".json"):
-            raise LayerError([Problem(str(path), None, None, f"cannot read file: {exc}")]) from exc
-        gdf, notes = read_json_lenient(path)
-    gdf = _convert_crs(gdf, None, str(path), notes)
-    return gdf, notes
-
-
-def _pick(
-    columns: Iterable[str], given: str | None, candidates: tuple[str, ...], file: str, what: str
-) -> str | None:
-    cols = list(columns)
-    if given:
-        if given not in cols:
-            raise LayerError(
-                [
-                    Problem(
-                        file,
-                        None,
-                        given,
-                        f"{what} field not in the file; it has: {', '.join(cols)}",
-                    )
-                ]
-            )
-        return given
-    return next((c for c in candidates if c in cols), None)
-
-
-def _as_code(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    text = str(value).strip()
-    return text[:-2] if text.endswith(".0") else (text or None)
 
 
 # ------------------------------------------------------------------------------------------ build
@@ -267,18 +211,7 @@ def build_study_area(
     base = load_study_area(inherit) if inherit else None
     if base is not None and base.origin != "shipped":
         raise ValueError(f"inherit: '{inherit}' is not a shipped study area")
-    steps = [
-        "read",
-        "boundaries",
-        "parks",
-        "residential",
-        "water",
-        "barriers",
-        "streets",
-        "places",
-        "write",
-    ]
-    advance = _step(progress, steps)
+    advance = _step(progress, ["read", "boundaries", *OSM_LAYERS, "write"])
     ud = user_data_dir(user_data)
     toml_path, data_dir = user_area_paths(name, ud)
     report = BuildReport(name, toml_path, data_dir)
@@ -302,8 +235,8 @@ def build_study_area(
         report.notes.append(f"the extract has no {', '.join(missing_themes)} layer(s)")
 
     # --- boundaries: units and district ------------------------------------------------------------
-    units, district, sub_tally, dist_tally = _boundaries(
-        boundaries, base, code_field, name_field, geometry_quality, report
+    units, district, sub_tally, dist_tally = unit_layers(
+        boundaries, base, code_field, name_field, geometry_quality, report.notes
     )
     if metric_crs is None:
         metric_crs = (
@@ -419,9 +352,7 @@ def build_study_area(
         "official_area_km2": base.official_area_km2 if base else None,
         "default_rule": base.default_rule if base else "xicheng-2016",
     }
-    _write_area(
-        name, ud, toml_path, data_dir, meta, layers_out, inherited, network, streets, report
-    )
+    write_area(name, ud, toml_path, data_dir, meta, layers_out, inherited, network, streets, report)
     advance("write")
     return report
 
@@ -480,268 +411,3 @@ def build_from_shared(
         user_data=user_data,
         progress=progress,
     )
-
-
-def _boundaries(
-    boundaries: str | os.PathLike[str] | None,
-    base: StudyArea | None,
-    code_field: str | None,
-    name_field: str | None,
-    quality: str,
-    report: BuildReport,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Tally, Tally]:
-    import layers as _layers
-    from layers.io import replace_geometry
-
-    sub_t, dist_t = Tally("subdistricts"), Tally("district")
-    base_subs = (
-        _layers.read_layer("subdistricts", base)
-        if base is not None and "subdistricts" in base.layers
-        else None
-    )
-    base_dist = (
-        _layers.read_layer("district", base)
-        if base is not None and "district" in base.layers
-        else None
-    )
-    if boundaries is None:
-        assert base_subs is not None and base_dist is not None
-        sub_t.read = sub_t.kept = len(base_subs)
-        dist_t.read = dist_t.kept = len(base_dist)
-        sub_t.note(f"no boundary file: units inherited from '{base.name}' as they are")  # type: ignore[union-attr]
-        return base_subs, base_dist, sub_t, dist_t
-    path = Path(boundaries)
-    raw, notes = _read_any(path)
-    for n in notes:
-        sub_t.note(n)
-    sub_t.read = len(raw)
-    cf = _pick(raw.columns, code_field, _CODE_FIELDS, str(path), "code")
-    nf = _pick(raw.columns, name_field, _NAME_FIELDS, str(path), "name")
-    geoms, repaired, _why = repair_invalid(raw.geometry.values, "polygon")
-    sub_t.repaired = int(repaired.sum())
-    if repaired.any():
-        sub_t.note(f"repaired {sub_t.repaired} invalid unit geometries with make_valid")
-    empty = (
-        shapely.is_missing(geoms)
-        | shapely.is_empty(geoms)
-        | ~np.isin(shapely.get_type_id(geoms), (3, 6))
-    )
-    problems = [
-        Problem(str(path), int(i) + 1, "geometry", "unit without polygon geometry")
-        for i in np.flatnonzero(empty)
-    ]
-    codes = [(_as_code(v) if cf else None) for v in (raw[cf] if cf else [None] * len(raw))]
-    if cf is None:
-        codes = [f"unit-{i + 1:03d}" for i in range(len(raw))]
-        sub_t.note(f"no code field in {path.name} (pass code_field): units numbered unit-001 …")
-    for i, c in enumerate(codes):
-        if c is None:
-            problems.append(Problem(str(path), i + 1, cf, "unit without a code"))
-    dups = pd.Series(codes).duplicated(keep=False)
-    problems += [
-        Problem(str(path), int(i) + 1, cf, f"duplicate unit code {codes[i]!r}")
-        for i in np.flatnonzero(dups.to_numpy())
-    ]
-    if problems:
-        raise LayerError(problems)
-    names = [
-        str(v).strip() if nf and pd.notna(v) and str(v).strip() else None
-        for v in (raw[nf] if nf else [None] * len(raw))
-    ]
-    src = f"{path.name}" + (
-        f" ({raw['source'].iloc[0]}, {raw['license'].iloc[0]})"
-        if {"source", "license"} <= set(raw.columns)
-        else ""
-    )
-    label = f"{src}; {OSM_SHORT}" if quality == "osm" else src
-    new = gpd.GeoDataFrame(
-        {
-            "code": codes,
-            "name_zh": [n or c for n, c in zip(names, codes, strict=True)],
-            "name_en": None,
-            "source": label,
-            "geometry_quality": quality,
-        },
-        geometry=list(geoms),
-        crs="EPSG:4326",
-    )
-    if "osm_relation_id" in raw.columns:
-        new["osm_relation_id"] = (
-            pd.to_numeric(raw["osm_relation_id"], errors="coerce").astype("Int64").values
-        )
-    matched: list[str] = []
-    if base_subs is not None:
-        known = set(base_subs["code"])
-        matched = [c for c in codes if c is not None and c in known]
-    if base is not None and base_subs is not None and matched:
-        units = replace_geometry(
-            base_subs,
-            new[new["code"].isin(matched)].reset_index(drop=True),
-            "code",
-            label=str(path),
-        )
-        extra = new[~new["code"].isin(matched)]
-        if len(extra):
-            units = gpd.GeoDataFrame(pd.concat([units, extra], ignore_index=True), crs="EPSG:4326")
-        lost = sorted(set(base_subs["code"]) - set(codes))
-        report.notes.append(
-            f"{len(matched)} of {len(codes)} units of {path.name} match the NBS codes of '{base.name}': "
-            "published attributes (names, areas, population) kept, geometry from the file"
-            + (
-                f"; '{base.name}' units not in the file keep their approximate geometry: {', '.join(lost)}"
-                if lost
-                else ""
-            )
-        )
-    else:
-        units = new
-    units = units.reset_index(drop=True)
-    sub_t.kept = len(units)
-    union = polygonal(shapely.make_valid(shapely.union_all(units.geometry.values)))
-    if base_dist is not None and len(base_dist) == 1:
-        row = base_dist.iloc[0]
-        dist = gpd.GeoDataFrame(
-            {
-                "code": [row["code"]],
-                "name_zh": [row["name_zh"]],
-                "name_en": [row["name_en"]],
-                "area_km2_official": [row["area_km2_official"]],
-                "source": [
-                    f"union of the {len(units)} units of {src}; {OSM_SHORT}; attributes: {row['source']}"
-                ],
-                "geometry_quality": [quality],
-            },
-            geometry=[union],
-            crs="EPSG:4326",
-        )
-    else:
-        dist = gpd.GeoDataFrame(
-            {
-                "code": ["district"],
-                "name_zh": ["district"],
-                "name_en": [None],
-                "area_km2_official": [np.nan],
-                "source": [f"union of the {len(units)} units of {src}"],
-                "geometry_quality": [quality],
-            },
-            geometry=[union],
-            crs="EPSG:4326",
-        )
-    dist_t.read = dist_t.kept = 1
-    dist_t.note(f"union of the {len(units)} units of the boundary file")
-    return units, dist, sub_t, dist_t
-
-
-# ------------------------------------------------------------------------------------------ writing
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float):
-        return repr(v)
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    text = str(v).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
-
-
-def _toml(
-    meta: Mapping[str, Any],
-    layer_files: Mapping[str, str],
-    network: Mapping[str, str],
-    notes: list[str],
-) -> str:
-    lines = [
-        "# Built by `greenmap studyarea build` from OpenStreetMap data (see the build report); not shipped.",
-        f"# Data: {ODBL_ATTRIBUTION}.",
-    ]
-    lines += [f"# {n}" for n in notes]
-    for k, v in meta.items():
-        if v is not None:
-            lines.append(f"{k} = {_toml_value(v)}")
-    lines.append(f"attribution = {_toml_value(ODBL_ATTRIBUTION)}")
-    lines.append(f"data_dir = {_toml_value(meta['name'])}")
-    lines.append('subdistrict_layer = "subdistricts"')
-    lines.append("")
-    lines.append("[layers]")
-    lines += [f"{k} = {_toml_value(v)}" for k, v in layer_files.items()]
-    if network:
-        lines += ["", "[network]"]
-        lines += [f"{k} = {_toml_value(v)}" for k, v in network.items()]
-    return "\n".join(lines) + "\n"
-
-
-def _write_area(
-    name: str,
-    ud: Path,
-    toml_path: Path,
-    data_dir: Path,
-    meta: Mapping[str, Any],
-    layers_out: Mapping[str, gpd.GeoDataFrame],
-    inherited: Mapping[str, pd.DataFrame],
-    network: Mapping[str, str],
-    streets: str | os.PathLike[str] | None,
-    report: BuildReport,
-) -> None:
-    """Write everything into a temporary folder, validate it strictly, then rename it into place."""
-    from layers.io import load_file, write_layer
-
-    ud.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".build-{name}-", dir=ud))
-    try:
-        tmp_data = tmp / name
-        tmp_data.mkdir()
-        files: dict[str, str] = {}
-        order = [
-            "district",
-            "subdistricts",
-            "parks",
-            "residential",
-            "water",
-            "barriers",
-            "streets",
-            "places",
-        ]
-        for lname in order:
-            if lname in layers_out and not len(layers_out[lname]):
-                report.notes.append(f"layer {lname}: no features kept, not written")
-            elif lname in layers_out:
-                files[lname] = f"{lname}.geojson"
-                write_layer(layers_out[lname], tmp_data / files[lname], precision=15)
-        for lname, frame in inherited.items():
-            suffix = ".csv" if SCHEMAS[lname].is_table else ".geojson"
-            files[lname] = f"{lname}{suffix}"
-            write_layer(frame, tmp_data / files[lname])
-        if network and streets is not None:
-            shutil.copyfile(streets, tmp_data / network["path"])
-            report.notes.append(
-                f"street network copied as {data_dir / network['path']} ({network['mode']})"
-            )
-        (tmp / "studyareas").mkdir()
-        tmp_toml = tmp / "studyareas" / f"{name}.toml"
-        sources = [f"{k}: {v}" for k, v in report.sources.items()]
-        sources += [
-            f"{r.layer}: read {r.read}, kept {r.kept}, dropped {r.dropped}" for r in report.rows
-        ]
-        tmp_toml.write_text(_toml(meta, files, network, sources), encoding="utf-8")
-        study = load_study_area(tmp_toml)
-        codes = set(layers_out["subdistricts"]["code"])
-        for lname, fname in files.items():
-            # The strict path read_layer uses: what is stored is what the area serves.
-            load_file(
-                tmp_data / fname, lname, area=study, repair=False, extra="error", known_codes=codes
-            )
-        # Into place: the folder first (the TOML makes the area visible), the old build kept until then.
-        toml_path.parent.mkdir(parents=True, exist_ok=True)
-        old = None
-        if data_dir.exists():
-            old = tmp / "previous"
-            os.replace(data_dir, old)
-        try:
-            os.replace(tmp_data, data_dir)
-        except OSError:
-            if old is not None:
-                os.replace(old, data_dir)
-            raise
-        os.replace(tmp_toml, toml_path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)

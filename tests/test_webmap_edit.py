@@ -16,12 +16,10 @@ from flask.testing import FlaskClient
 
 import layers
 from layers.store import EDITABLE_FIELDS
-from layers.users import UserStore
-from webmap import create_app
+from tests._webapp import PW, csrf, logged_in, login, make_app, session_cookie
 from webmap.auth import CSRF_HEADER
 from webmap.edit_api import EDIT_OPENAPI
 
-PW = "correct horse battery"
 PID = "xc2016-22"  # 鱼藻池公园 (a park project: coverage gain applies)
 CENTRE = layers.read_layer("district").geometry.iloc[0].representative_point()
 SQUARE = shapely.box(CENTRE.x - 0.001, CENTRE.y - 0.001, CENTRE.x + 0.001, CENTRE.y + 0.001)
@@ -29,44 +27,14 @@ URL = f"/api/edit/projects/{PID}"
 
 
 def build_app(tmp_path: Path, **config: Any) -> Flask:
-    cfg = {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "DATA_DIR": str(tmp_path),
-        "EDIT_COVERAGE_GAIN": False,
-        "LOG_LEVEL": "WARNING",
-        "PROJECT_STORE": str(tmp_path / "projects.gpkg"),
-        **config,
-    }
-    # create_app registers /auth and /api/edit; they find the users and the store in DATA_DIR.
-    users = UserStore(tmp_path / "users.sqlite")
-    users.add("editor1", PW, role="editor")
-    users.add("editor2", PW, role="editor")
-    users.add("viewer1", PW, role="viewer")
-    return create_app(cfg)
+    return make_app(
+        tmp_path, {"editor1": "editor", "editor2": "editor", "viewer1": "viewer"}, **config
+    )
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Flask:
     return build_app(tmp_path)
-
-
-def csrf(client: FlaskClient) -> str:
-    return str(client.get("/auth/session").get_json()["csrf_token"])
-
-
-def login(client: FlaskClient, user: str = "editor1", pw: str = PW, **kw: Any) -> Any:
-    tok = csrf(client)
-    return client.post(
-        "/auth/login", json={"username": user, "password": pw}, headers={CSRF_HEADER: tok}, **kw
-    )
-
-
-def logged_in(app: Flask, user: str = "editor1") -> tuple[FlaskClient, str]:
-    c = app.test_client()
-    r = login(c, user)
-    assert r.status_code == 200, r.get_json()
-    return c, str(r.get_json()["csrf_token"])
 
 
 def patch(c: FlaskClient, tok: str | None, body: Any, version: int | None = 1, **kw: Any) -> Any:
@@ -143,7 +111,7 @@ def test_form_login_redirects_only_locally(app: Flask) -> None:
 
 def test_logout_kills_the_session_cookie(app: Flask) -> None:
     c, tok = logged_in(app)
-    stolen = c.get_cookie("greenmap_session").value
+    stolen = session_cookie(c)
     r = c.post("/auth/logout", headers={CSRF_HEADER: tok})
     assert r.status_code == 200 and r.get_json()["user"] is None
     # replaying the old cookie after logout does not work
@@ -188,7 +156,7 @@ def test_write_needs_login_csrf_and_editor_role(app: Flask) -> None:
     assert r.status_code == 400
     # forged / tampered session cookies
     forged = app.test_client()
-    forged.set_cookie("greenmap_session", ed.get_cookie("greenmap_session").value[:-3] + "abc")
+    forged.set_cookie("greenmap_session", session_cookie(ed)[:-3] + "abc")
     assert patch(forged, etok, {"properties": {"note": "x"}}).status_code == 401
     # nothing was written by any of these
     assert app.test_client().get(URL).get_json()["version"] == 1
@@ -456,7 +424,7 @@ def test_schemathesis_fuzz_no_server_errors(tmp_path: Path) -> None:
     app.add_url_rule("/edit-openapi.json", "edit_openapi", lambda: doc)
     app.add_url_rule("/edit-openapi-targeted.json", "edit_openapi_t", lambda: targeted)
     ed, tok = logged_in(app)
-    cookie = ed.get_cookie("greenmap_session").value
+    cookie = session_cookie(ed)
     codes: Counter[int] = Counter()
     server_errors: list[str] = []
     t0 = time.perf_counter()

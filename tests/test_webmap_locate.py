@@ -11,28 +11,15 @@ from flask import Flask
 
 import webmap.locate_api as la
 from layers.gazetteer_io import cached_gazetteer
-from layers.users import UserStore
+from tests._webapp import logged_in, make_app
 from tests.test_layers_gazetteer_io import _grid_graphml
-from webmap import create_app
 from webmap.auth import CSRF_HEADER
 
-PW = "correct horse battery"
 SIZHI = "东至经3路，西至经1路，南至纬1路，北至纬3路"
 
 
 def _app(tmp_path: Path, **config: Any) -> Flask:
-    users = UserStore(tmp_path / "users.sqlite")
-    users.add("planner1", PW, role="editor")
-    cfg = {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "DATA_DIR": str(tmp_path),
-        "EDIT_COVERAGE_GAIN": False,
-        "LOG_LEVEL": "WARNING",
-        "PROJECT_STORE": str(tmp_path / "projects.gpkg"),
-        **config,
-    }
-    return create_app(cfg)
+    return make_app(tmp_path, {"planner1": "editor"}, **config)
 
 
 @pytest.fixture
@@ -81,13 +68,7 @@ def test_bad_requests(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 def test_planner_confirms_a_proposal(app: Flask) -> None:
     """The proposal loads into the editor, the planner saves it: the history records method and person."""
-    c = app.test_client()
-    tok = c.get("/auth/session").get_json()["csrf_token"]
-    r = c.post(
-        "/auth/login", json={"username": "planner1", "password": PW}, headers={CSRF_HEADER: tok}
-    )
-    assert r.status_code == 200
-    tok = r.get_json()["csrf_token"]
+    c, tok = logged_in(app, "planner1")
     pid = "xc2016-3"
     prop = c.get("/api/locate", query_string={"text": SIZHI}).get_json()
     geom = prop["features"][0]["geometry"]

@@ -80,6 +80,8 @@ def _read_raw(path: Path, schema: LayerSchema, layer: str | None) -> pd.DataFram
             try:
                 with warnings.catch_warnings():
                     warnings.filterwarnings("ignore", message="Non closed ring")
+                    # JSON-valued text columns (e.g. location_matches) stay text: that is what we want.
+                    warnings.filterwarnings("ignore", message="Could not parse column")
                     return gpd.read_file(path, **kwargs)
             except Exception as gdal_exc:
                 if suffix not in (".geojson", ".json"):

@@ -20,6 +20,9 @@ maximum, and the disk ``D(q_x, r - x)`` lies inside ``D(q_0, r)`` when ``|q_x - 
 (:func:`geo.indicator.coverage_table`, :func:`geo.indicator.service_radius_layer`, the gaps), so
 the network rule has the same outputs (district, 街道, historic blocks, both variants,
 population-weighted) and the same arc error bound, now for the street buffers.
+:func:`network_covered_area` gives the same covered areas (no bracket) faster for the thousands
+of street buffers: it is what ``bench/network.py`` times; the tables keep the certified bracket
+of :func:`geo.coverage.covered_area_bracket` for their ``arc_error_bound_pp``.
 
 All in the study area's metric CRS (metres, m²).
 """
@@ -35,7 +38,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from geo.coverage import DEFAULT_QUAD_SEGS
 from geo.indicator import TABLE_COLUMNS
@@ -48,6 +51,7 @@ __all__ = [
     "NetworkResult",
     "add_euclidean",
     "network_coverage_table",
+    "network_covered_area",
     "network_marginal_gains",
     "network_service",
     "service_area_polygons",
@@ -199,6 +203,115 @@ def service_area_polygons(
     if len(g) == 0:
         return shapely.Polygon()
     return shapely.union_all(shapely.buffer(g, _num(sources["radius_m"]), quad_segs=quad_segs))
+
+
+#: Margin (m) by which a parcel's box is grown before a buffer is clipped to it, so that no clip
+#: edge runs along the parcel's own boundary.
+_CLIP_MARGIN_M = 1.0
+#: Parcels touched by at most this many buffers have them unioned pairwise, others cascaded.
+_PAIRWISE_MAX = 12
+
+
+def network_covered_area(
+    demand: gpd.GeoSeries | gpd.GeoDataFrame,
+    sources: gpd.GeoDataFrame,
+    *,
+    quad_segs: int = DEFAULT_QUAD_SEGS,
+) -> NDArray[np.float64]:
+    """Area (m²) of each demand polygon covered by the union of the buffered service sources.
+
+    The same number as :func:`geo.coverage.covered_area` ``(demand, sources.geometry,
+    sources["radius_m"])`` (GEOS buffers at ``quad_segs``; equal to ~1e-11 relative, see the
+    tests), made for the many long, overlapping street buffers of :func:`service_sources`
+    rather than a few hundred park disks:
+
+    * (buffer, parcel) pairs from one :class:`shapely.STRtree` query, then prepared
+      ``intersects`` and ``contains_properly`` tests: parcels wholly inside one buffer count
+      their full area;
+    * for every parcel on an edge, each buffer touching it is first clipped to the parcel's box
+      grown by 1 m (GEOS rectangle clipping, linear in the buffer's vertices; a clip that is not
+      valid falls back to the whole buffer), so the overlay ``parcel ∩ ⋃ buffers`` works on a few
+      dozen vertices per pair instead of the few hundred of a street buffer's round caps. The
+      clip does not change the part of a buffer inside the parcel, so the result is the same;
+      the clipped buffers of a parcel are unioned (pairwise when there are a few), then
+      intersected with the parcel once.
+
+    No Python loop over sources or parcels. Metric CRS, metres and m². Gives ``cov`` only: the
+    arc-error bracket (``arc_error_bound_pp`` of the tables) still comes from
+    :func:`geo.coverage.covered_area_bracket`, as :func:`network_coverage_table` computes it.
+
+    Examples
+    --------
+    >>> from shapely import LineString, Point, box
+    >>> s = gpd.GeoDataFrame({"radius_m": [10.0, 5.0]},
+    ...     geometry=[LineString([(0, 0), (100, 0)]), Point(200, 0)], crs="EPSG:4548")
+    >>> d = gpd.GeoSeries([box(10, -5, 20, 5), box(50, 5, 60, 25), box(300, 0, 310, 10)],
+    ...     crs="EPSG:4548")
+    >>> network_covered_area(d, s).round(6).tolist()  # inside, half in, far away
+    [100.0, 50.0, 0.0]
+    """
+    darr = np.asarray(
+        demand.geometry.values if hasattr(demand, "geometry") else demand, dtype=object
+    )
+    n = len(darr)
+    out = np.zeros(n)
+    g = np.asarray(sources.geometry.values, dtype=object)
+    if n == 0 or len(g) == 0:
+        return out
+    r = _num(sources["radius_m"])
+    # only sources whose box grown by their radius meets a parcel's box are buffered (a GEOS
+    # buffer lies within r of its source); the box pairs are refined on the buffers below
+    sb = np.asarray(shapely.bounds(g), dtype=np.float64)
+    pad = np.where(np.isfinite(r), r, 0.0) + 1e-6 * (1.0 + np.abs(np.nan_to_num(sb)).max(axis=1))
+    grown = shapely.box(sb[:, 0] - pad, sb[:, 1] - pad, sb[:, 2] + pad, sb[:, 3] + pad)
+    s, k = shapely.STRtree(darr).query(grown)
+    if len(s) == 0:
+        return out
+    used, s = np.unique(s, return_inverse=True)
+    sa = np.asarray(shapely.buffer(g[used], r[used], quad_segs=quad_segs), dtype=object)
+    sa[shapely.is_missing(sa)] = shapely.Polygon()
+    area = np.asarray(shapely.area(darr), dtype=np.float64)
+    db = np.asarray(shapely.bounds(darr), dtype=np.float64)
+    shapely.prepare(sa)
+    hit = shapely.intersects(sa[s], darr[k])
+    s, k = s[hit], k[hit]
+    full = np.zeros(n, dtype=bool)
+    full[k[shapely.contains_properly(sa[s], darr[k])]] = True
+    edge = ~full[k]
+    s, k = s[edge], k[edge]
+    if len(k):
+        order = np.argsort(k, kind="stable")
+        s, k = s[order], k[order]
+        m = _CLIP_MARGIN_M
+        # shapely.clip_by_rect takes one rectangle; its ufunc takes one per geometry
+        local = np.asarray(
+            shapely.lib.clip_by_rect(sa[s], db[k, 0] - m, db[k, 1] - m, db[k, 2] + m, db[k, 3] + m),
+            dtype=object,
+        )
+        bad = ~shapely.is_valid(local)
+        local[bad] = sa[s[bad]]
+        # union of the clipped buffers of each parcel (``k`` sorted), then one overlay with the
+        # parcel: for parcels with a few buffers, pairwise unions one column at a time cost less
+        # than a cascaded union per parcel; parcels with many (large parcels) get the cascaded one
+        uniq, start, count = np.unique(k, return_index=True, return_counts=True)
+        union = local[start].copy()
+        few = np.flatnonzero(count <= _PAIRWISE_MAX)
+        for c in range(1, int(count[few].max()) if len(few) else 0):  # < _PAIRWISE_MAX passes
+            more = few[count[few] > c]
+            union[more] = shapely.union(union[more], local[start[more] + c])
+        many = np.flatnonzero(count > _PAIRWISE_MAX)
+        if len(many):
+            cnt = count[many]
+            grid = np.full((len(many), int(cnt.max())), None, dtype=object)
+            rows = np.repeat(np.arange(len(many)), cnt)
+            cols = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+            grid[rows, cols] = local[np.repeat(start[many], cnt) + cols]
+            union[many] = shapely.union_all(grid, axis=1)
+        out[uniq] = shapely.area(shapely.intersection(darr[uniq], union))
+    out[full] = area[full]
+    # an overlay can exceed the parcel's own area by rounding; never report more than 100 %
+    np.minimum(out, area, out=out)
+    return out
 
 
 _EUCLID_COLS = {

@@ -271,6 +271,11 @@ def coverage_report(
     if has_pop:
         headers.append("人口覆盖率 %")
         aligns.append(">")
+    # network rules: the straight-line (Euclidean) rate of the same unit beside
+    has_euc = "euclidean_rate_pct" in rows.columns and rows["euclidean_rate_pct"].notna().any()
+    if has_euc:
+        headers.append("直线 Euclid %")
+        aligns.append(">")
 
     def body(english: bool, covered: bool) -> tuple[list[str], list[list[str]], list[str]]:
         hs, al = list(headers), list(aligns)
@@ -285,6 +290,8 @@ def coverage_report(
             ]
             if has_pop:
                 cells.append(_num(r.get("pop_rate_pct"), 2))
+            if has_euc:
+                cells.append(_num(r.get("euclidean_rate_pct"), 2))
             out.append(cells)
         if not covered:
             del hs[2], al[2]

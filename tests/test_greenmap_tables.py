@@ -121,3 +121,31 @@ def test_cli_table_json_csv(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     df = pd.read_csv(io.StringIO(out), dtype={"unit_code": str})
     assert set(df["variant"]) == {"all_land"} and len(df.columns) >= 19
+
+
+def test_network_table_shows_the_euclidean_rate_beside() -> None:
+    t = pd.DataFrame(
+        {
+            "scope": ["district", "subdistrict"],
+            "unit_code": ["d", "110102012"],
+            "unit_name_zh": ["全区", "什刹海街道"],
+            "unit_name_en": ["Whole district", "Shichahai"],
+            "variant": "all_land",
+            "residential_m2": [2.0e6, 5.0e5],
+            "covered_m2": [1.0e6, 2.0e5],
+            "rate_pct": [50.0, 40.0],
+            "arc_error_bound_pp": [0.004, 0.0],
+            "pop_rate_pct": [None, None],
+            "euclidean_rate_pct": [69.69, 81.25],
+            "note": ["", ""],
+        }
+    )
+    rep = coverage_report(t)
+    lines = rep.text.splitlines()
+    assert "直线 Euclid %" in lines[0]
+    assert lines[2].split()[-2:] == ["±0.0040", "69.69"]
+    assert lines[3].split()[-1] == "81.25"
+    # a Euclidean table has no such column; a narrow terminal still gets it
+    assert "Euclid" not in coverage_report(t.drop(columns="euclidean_rate_pct")).text
+    narrow = coverage_report(t, width=60).text.splitlines()
+    assert all(display_width(x) <= 60 for x in narrow[:4]) and "81.25" in narrow[3]

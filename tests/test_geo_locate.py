@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import geopandas as gpd
 import pytest
@@ -123,7 +124,9 @@ def test_place_and_disc(gz) -> None:  # type: ignore[no-untyped-def]
     r = locate_text("甲公园", gz, published_area_m2=10_000)
     assert r.geometry.area == pytest.approx(10_000, rel=0.01)
     r = locate_text("经2路", gz)
-    assert r.method == "street" and r.geometry.equals(shapely.LineString([(100, -50), (100, 350)]))
+    assert r.method == "street" and r.geometry.equals(
+        shapely.LineString([(100, -40), (100, 340)])
+    )  # 10 m inside each end
 
 
 def test_loop_street_not_placed() -> None:
@@ -139,7 +142,8 @@ def test_loop_street_not_placed() -> None:
 def test_buffers(gz) -> None:  # type: ignore[no-untyped-def]
     r = locate_text("经2路两侧", gz, {"buffer": {"along_m": 10}})
     assert r.method == "buffer" and r.geometry.area == pytest.approx(
-        400 * 20 + 3.1416 * 10**2, rel=0.01
+        (400 - 2 * 10) * 20 + 3.1416 * 10**2,
+        rel=0.01,  # the chord starts 10 m inside each end
     )
     r = locate_text("甲公园周边", gz, {"buffer": {"around_m": 50}})
     radius = (10_000 / 3.141592653589793) ** 0.5 + 50
@@ -166,10 +170,13 @@ def test_district_wide(gz) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_no_source_vertex_copied(gz) -> None:  # type: ignore[no-untyped-def]
-    # A bent street: the result is the chord between its ends, not its middle vertex.
+    # A bent street: the result is a chord between computed points near its ends, no source vertex.
     bent = shapely.LineString([(0, 0), (50, 40), (100, 0)])
     chord = street_chord(bent)
-    assert chord is not None and (50.0, 40.0) not in list(chord.coords)
+    assert chord is not None
+    assert not set(chord.coords) & set(bent.coords)
+    # 10 m inside each end along the 64.03 m first and last legs: x = 10 · 50 / hypot(50, 40)
+    assert chord.length == pytest.approx(100.0 - 2 * 10.0 * 50 / math.hypot(50, 40), rel=1e-12)
 
 
 def test_results_frame_columns(gz) -> None:  # type: ignore[no-untyped-def]

@@ -61,6 +61,15 @@ class Study:
     def get(self, name: str) -> gpd.GeoDataFrame | None:
         return self.layers.get(name)
 
+    def optional(self, name: str) -> gpd.GeoDataFrame | None:
+        """A layer not loaded up front (``barriers``, ``water``): read on first use in ``metric_crs`` and
+        kept; ``None`` when the study area has no such layer."""
+        if name not in self.layers:
+            if name not in self.area.layers:
+                return None
+            self.layers[name] = layers.read_layer(name, self.area).to_crs(self.metric_crs)
+        return self.layers[name]
+
 
 def editing_store(area: str | None = None, data_dir: str | Path | None = None) -> Path | None:
     """The planners' projects store of a study area, if one exists (never created here).

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import pandas as pd
 
-import layers
 from geo.netcoverage import network_coverage_table, network_marginal_gains
 from geo.netgraph import StreetGraph
 from geo.rules import RuleSet
@@ -22,34 +20,12 @@ from layers.network_io import street_graph
 if TYPE_CHECKING:
     from greenmap.analysis import Study
 
-__all__ = ["barriers_of", "coverage_table", "graph_of", "is_network_rule", "marginal_gains"]
+__all__ = ["coverage_table", "graph_of", "is_network_rule", "marginal_gains"]
 
 
 def is_network_rule(rule: RuleSet) -> bool:
     """The rule needs the network engine (a ``[network]`` table or ``barriers = true``)."""
     return rule.network is not None or bool(rule.barriers)
-
-
-def barriers_of(study: Study) -> gpd.GeoDataFrame | None:
-    """The study area's barrier layer in its metric CRS, or ``None`` when it has none."""
-    if "barriers" in study.layers:
-        return study.layers["barriers"]
-    if "barriers" not in study.area.layers:
-        return None
-    b = layers.read_layer("barriers", study.area).to_crs(study.metric_crs)
-    study.layers["barriers"] = b
-    return b
-
-
-def water_of(study: Study) -> gpd.GeoDataFrame | None:
-    """The study area's water areas in its metric CRS (culverted waterways are no barrier)."""
-    if "water" in study.layers:
-        return study.layers["water"]
-    if "water" not in study.area.layers:
-        return None
-    w = layers.read_layer("water", study.area).to_crs(study.metric_crs)
-    study.layers["water"] = w
-    return w
 
 
 def graph_of(study: Study, use_barriers: bool = True) -> StreetGraph:
@@ -82,11 +58,11 @@ def graph_of(study: Study, use_barriers: bool = True) -> StreetGraph:
     g = street_graph(
         path,
         study.metric_crs,
-        barriers=barriers_of(study) if use_barriers else None,
+        barriers=study.optional("barriers") if use_barriers else None,
         use_barriers=use_barriers,
         fmt=net.get("format") or None,
         mode=net.get("mode") or None,
-        water=water_of(study) if use_barriers else None,
+        water=study.optional("water") if use_barriers else None,
     )
     return g
 
@@ -113,7 +89,7 @@ def coverage_table(
         if note and not any("upper bounds" in x for x in notes):
             notes.append(str(note))
     else:
-        barriers = barriers_of(study)
+        barriers = study.optional("barriers")
         if barriers is None:
             raise LayerError(
                 [

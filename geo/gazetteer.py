@@ -143,6 +143,19 @@ class Gazetteer:
         Alias tables (see ``data/gazetteer/aliases.toml``).
     min_score, tie_tolerance : float
         Fuzzy-match threshold and the score difference under which two different names are ambiguous.
+    groups : dict
+        Collective names of a chain of streets -> the street names joined.
+    suffixes, prefixes, drop_prefixes, affix_score :
+        Generic words a plan may add or drop around a name (人定湖 = 人定湖公园), and words a plan puts
+        before a name that the map does not carry (原 = former: 原马连道东街 = 马连道东街); such a match
+        scores ``affix_score``.
+    gates : dict
+        Gate or entrance words -> the side they stand on (西门 → ``W``, 南口 → ``S``, 正门 → ""), read by
+        :mod:`geo.locate_names`.
+    prefix_min_chars : int
+        A name of at least this many characters that begins exactly one gazetteer name (and is no name
+        itself) matches it with score len(name) / len(gazetteer name) (``via="prefix"``); two or more
+        such names are ambiguous.
     """
 
     entries: gpd.GeoDataFrame
@@ -156,6 +169,9 @@ class Gazetteer:
     suffixes: tuple[str, ...] = ()
     prefixes: tuple[str, ...] = ()
     affix_score: float = 0.9
+    drop_prefixes: tuple[str, ...] = ()
+    gates: dict[str, str] = field(default_factory=dict)
+    prefix_min_chars: int = 3
 
     def __post_init__(self) -> None:
         self._by_norm: dict[str, list[int]] = {}
@@ -209,8 +225,17 @@ class Gazetteer:
             query, ent["name"].iat[i], ent["kind"].iat[i], score, ent.geometry.iat[i], (), via
         )
 
-    def lookup(self, name: str, kinds: Iterable[str] | None = None) -> Match:
-        """Find ``name``: exact (after normalisation), alias, ring-road side, then fuzzy.
+    def lookup(
+        self,
+        name: str,
+        kinds: Iterable[str] | None = None,
+        *,
+        fuzzy: bool = True,
+        prefix: bool = True,
+        affix: bool = True,
+    ) -> Match:
+        """Find ``name``: exact (after normalisation), alias, ring-road side, group, affix, fuzzy, then
+        as the beginning of exactly one gazetteer name.
 
         Parameters
         ----------
@@ -218,6 +243,9 @@ class Gazetteer:
             A street or place name as written in a plan.
         kinds : iterable of str, optional
             Restrict to these kinds (``street``, ``park``, …).
+        fuzzy, prefix, affix : bool
+            Try the fuzzy match, the unique-prefix match and the affix forms (all False: whole names,
+            aliases, ring sides and groups only).
 
         Returns
         -------
@@ -252,12 +280,17 @@ class Gazetteer:
                     score = len(got) / len(self.groups[norm])
                     return Match(name, "+".join(got), "street", score, geom, (), "group")
         affixed: list[str] = []
-        for norm, _ in self.variants(name):
+        for norm, _ in self.variants(name) if affix else []:
             forms = {norm + s for s in self.suffixes} | {p + norm for p in self.prefixes}
             forms |= {
                 norm[: -len(s)]
                 for s in self.suffixes
                 if norm.endswith(s) and len(norm) > len(s) + 1
+            }
+            forms |= {
+                norm[len(p) :]
+                for p in self.drop_prefixes
+                if norm.startswith(p) and len(norm) > len(p) + 1
             }
             affixed.extend(f for f in forms if self._rows(f, kset))
         affixed = list(dict.fromkeys(affixed))
@@ -268,12 +301,18 @@ class Gazetteer:
         cands = [n for n in self._norms if kset is None or self._rows(n, kset)]
         if not cands:
             return Match(name, None, "", 0.0, None)
+        if not fuzzy:
+            return self._prefix(name, kset) if prefix else Match(name, None, "", 0.0, None)
         best: list[tuple[float, str]] = []
         for norm, _ in self.variants(name):
             best.extend((similarity(norm, c), c) for c in cands)
         best.sort(key=lambda t: -t[0])
         top_score, top = best[0]
         if top_score < self.min_score:
+            if prefix:
+                pre = self._prefix(name, kset)
+                if pre.found or pre.ambiguous:
+                    return pre
             return Match(name, None, "", top_score, None)
         rivals = tuple(
             dict.fromkeys(
@@ -283,6 +322,40 @@ class Gazetteer:
         if rivals:
             return Match(name, None, "", top_score, None, (top, *rivals), "fuzzy")
         return self._match_rows(name, self._rows(top, kset), top_score, "fuzzy")
+
+    def _prefix(self, name: str, kset: set[str] | None) -> Match:
+        """``name`` as the beginning of exactly one gazetteer name (of any kind), which must be an area.
+
+        Every longer name counts for ambiguity, but only a polygon feature (a project, estate, park …) is
+        matched: a street, river, rail line or point named after a place (菜市口大街, 大栅栏街道) is a
+        different feature from the place (菜市口, 大栅栏).
+
+        >>> line = gpd.GeoDataFrame({"name": ["西单北大街"]}, geometry=[shapely.LineString([(0, 0), (0, 9)])],
+        ...     crs="EPSG:4548")
+        >>> gz = build_gazetteer(line, {"landuse": gpd.GeoDataFrame({"name": ["新兴盛危房改造项目", "西单商业区"]},
+        ...     geometry=[shapely.box(0, 0, 1, 1)] * 2, crs="EPSG:4548")}, crs="EPSG:4548")
+        >>> m = gz.lookup("新兴盛")
+        >>> m.name, round(m.score, 3), m.via
+        ('新兴盛危房改造项目', 0.333, 'prefix')
+        >>> gz.lookup("西单").ambiguous  # 2 characters: too short to be a prefix
+        ()
+        >>> gz.lookup("西单商").found, gz.lookup("西单北").found  # 西单北大街 is a line, not an area
+        (True, False)
+        """
+        heads = [n for n, _ in self.variants(name) if len(n) >= self.prefix_min_chars]
+        longer = sorted({c for h in heads for c in self._norms if c.startswith(h) and c != h})
+        if len(longer) > 1:
+            return Match(name, None, "", 0.0, None, tuple(longer), "prefix")
+        rows = [
+            i
+            for i in (self._rows(longer[0], kset) if len(longer) == 1 else [])
+            if self.entries.geometry.iat[i].geom_type in ("Polygon", "MultiPolygon")
+        ]
+        if rows:
+            head = max((h for h in heads if longer[0].startswith(h)), key=len)
+            m = self._match_rows(name, rows, len(head) / len(longer[0]), "")
+            return Match(m.query, m.name, m.kind, m.score, m.geometry, (), "prefix")
+        return Match(name, None, "", 0.0, None)
 
 
 def _split_names(value: object) -> list[str]:
@@ -321,6 +394,8 @@ def build_gazetteer(
     tie_tolerance: float = 1e-3,
     groups: Mapping[str, Iterable[str]] | None = None,
     affixes: Mapping[str, Any] | None = None,
+    gates: Mapping[str, str] | None = None,
+    prefix_min_chars: int = 3,
 ) -> Gazetteer:
     """Build a gazetteer from street centrelines and named feature layers.
 
@@ -338,7 +413,12 @@ def build_gazetteer(
     abbreviations, names, rings, groups : mapping, optional
         Alias tables (see :class:`Gazetteer`).
     affixes : mapping, optional
-        ``suffixes`` and ``prefixes`` (lists of str) and ``score`` (see :class:`Gazetteer`).
+        ``suffixes``, ``prefixes`` and ``drop_prefixes`` (lists of str) and ``score`` (see
+        :class:`Gazetteer`).
+    gates : mapping, optional
+        Gate words -> side (``N``/``S``/``E``/``W`` or "") (see :class:`Gazetteer`).
+    prefix_min_chars : int
+        Shortest name tried as the beginning of a longer gazetteer name.
 
     Returns
     -------
@@ -379,6 +459,9 @@ def build_gazetteer(
             {"name": [], "norm": [], "kind": [], "layer": []}, geometry=[], crs=crs
         )
     aff = dict(affixes or {})
+    bad = {k: v for k, v in (gates or {}).items() if v not in ("N", "S", "E", "W", "")}
+    if bad:
+        raise ValueError(f"gates: sides must be N, S, E, W or empty, got {bad}")
     return Gazetteer(
         entries.reset_index(drop=True),
         crs,
@@ -391,6 +474,9 @@ def build_gazetteer(
         tuple(normalise(str(s)) for s in aff.get("suffixes", [])),
         tuple(normalise(str(s)) for s in aff.get("prefixes", [])),
         float(aff.get("score", 0.9)),
+        tuple(normalise(str(s)) for s in aff.get("drop_prefixes", [])),
+        {normalise(k): str(v) for k, v in (gates or {}).items()},
+        int(prefix_min_chars),
     )
 
 

@@ -10,13 +10,18 @@ of a source street or feature is copied into a result:
   with two, their midpoint (``sizhi_partial``).
 - segment (``segment``): the straight line between two computed points on the carrier street (where the end
   streets cross it, else their nearest points).
-- place (``place``): the representative point of the named feature, or a disc of the published area; a whole
-  street (``street``): the straight line between its two farthest ends.
+- place (``place``): the representative point of the named feature (never a source point feature's own
+  position), or a disc of the published area; a whole street (``street``): the straight line between its two
+  farthest ends; a gate (景山公园西门): a computed point on that side of the place.
+- partial name (``partial``): the geometry above of a feature found only by the name's leading part
+  (北新华街110号 → 北新华街) or as the one gazetteer name the text's name begins (新兴盛 → 新兴盛危房改造项目),
+  with the low ``confidence.partial`` and the part not located named in ``reason``.
 - corner / side (``corner``, ``side``): a point offset from the anchor (its extent's corner or side, or the
   crossing of two streets) by a stated distance.
 - 周边 / 沿线 / 片区 (``buffer``): a disc or a buffer of a computed line, of a width from the rules.
 
-Every result records the method, the text span used, the names matched with their scores, a confidence and,
+Names are resolved by :class:`geo.locate_names.NameContext`; the geometry helpers live in
+:mod:`geo.locate_geom` (re-exported here). Every result records the method, the text span used, the names matched with their scores, a confidence and,
 for areas with a published area, derived ÷ published area. Unresolved texts keep no geometry and a reason.
 """
 
@@ -32,18 +37,18 @@ import numpy as np
 import shapely
 
 from geo import locparse as lp
-from geo.gazetteer import Gazetteer, Match, normalise
+from geo.gazetteer import Gazetteer, normalise
+from geo.locate_geom import (  # noqa: F401  (re-exported: the public geometry helpers of geo.locate)
+    CHORD_INSET_M,
+    UNIT,
+    anchor_point,
+    gate_point,
+    meet,
+    offset_point,
+    street_chord,
+)
+from geo.locate_names import NameContext, base_name  # noqa: F401  (base_name re-exported)
 
-UNIT = {
-    "N": (0.0, 1.0),
-    "S": (0.0, -1.0),
-    "E": (1.0, 0.0),
-    "W": (-1.0, 0.0),
-    "NE": (1.0, 1.0),
-    "NW": (-1.0, 1.0),
-    "SE": (1.0, -1.0),
-    "SW": (-1.0, -1.0),
-}
 DEFAULT_RULES: dict[str, dict[str, float]] = {
     "match": {"min_score": 0.8, "tie_tolerance": 0.001},
     "sizhi": {"max_corner_gap_m": 400.0},
@@ -58,35 +63,10 @@ DEFAULT_RULES: dict[str, dict[str, float]] = {
         "corner": 0.4,
         "side": 0.4,
         "buffer": 0.4,
+        "partial": 0.25,
     },
+    "partial": {"min_chars": 3.0, "min_chars_before_number": 2.0},
 }
-_PART_SUFFIX = (
-    "路北",
-    "路南",
-    "路东",
-    "路西",
-    "北段",
-    "南段",
-    "东段",
-    "西段",
-    "中段",
-    "西墙",
-    "东墙",
-    "南墙",
-    "北墙",
-    "北侧",
-    "南侧",
-    "东侧",
-    "西侧",
-    "西口",
-    "东口",
-    "南口",
-    "北口",
-    "西岸",
-    "东岸",
-    "南界",
-    "北界",
-)
 
 
 def rules_with_defaults(rules: Mapping[str, Any] | None) -> dict[str, dict[str, float]]:
@@ -118,8 +98,8 @@ class LocateResult:
     geometry : shapely geometry or None
         Metric CRS of the gazetteer.
     method : str
-        ``sizhi``, ``sizhi_partial``, ``segment``, ``place``, ``street``, ``corner``, ``side``, ``buffer``,
-        ``multi`` or ``none``.
+        ``sizhi``, ``sizhi_partial``, ``segment``, ``place``, ``street``, ``partial``, ``corner``, ``side``,
+        ``buffer``, ``multi`` or ``none``.
     span : str
         The part of the text this result used.
     matches : list of (query, name, score)
@@ -178,174 +158,16 @@ class LocateResult:
 # ---------------------------------------------------------------- geometry helpers (all computed points)
 
 
-def anchor_point(geom: shapely.Geometry) -> shapely.Point:
-    """A computed representative point: midpoint along a line, point on surface of a polygon.
-
-    >>> anchor_point(shapely.LineString([(0, 0), (10, 0)])).x
-    5.0
-    """
-    if geom.geom_type in ("LineString", "MultiLineString", "LinearRing"):
-        merged = shapely.line_merge(geom) if geom.geom_type == "MultiLineString" else geom
-        if merged.geom_type == "MultiLineString":
-            merged = max(shapely.get_parts(merged), key=lambda g: g.length)
-        return shapely.line_interpolate_point(merged, 0.5, normalized=True)
-    if geom.geom_type in ("Point",):
-        return geom
-    if geom.geom_type == "MultiPoint":
-        return shapely.centroid(geom)
-    return shapely.point_on_surface(geom)
-
-
-#: How far (metres) inside each end of a street its chord starts: the chord's ends are points the project
-#: computes on the street, not the source's end vertices (which are the next junction's node).
-CHORD_INSET_M = 10.0
-
-
-def street_chord(
-    geom: shapely.Geometry, inset_m: float = CHORD_INSET_M
-) -> shapely.LineString | None:
-    """The straight line between the two ends of a street farthest apart (None for a loop or a point).
-
-    Each end is taken ``inset_m`` metres (at most a quarter of its piece) inside the piece's end, so no
-    vertex of the source geometry is copied.
-
-    >>> chord = street_chord(shapely.MultiLineString([[(0, 0), (100, 0)], [(100, 0), (200, 0)]]))
-    >>> [tuple(round(v, 6) for v in c) for c in chord.coords]
-    [(10.0, 0.0), (190.0, 0.0)]
-    """
-    parts = np.array([g for g in shapely.get_parts(geom) if g.geom_type == "LineString"])
-    if not len(parts):
-        return None
-    lengths = shapely.length(parts)
-    inset = np.minimum(inset_m, 0.25 * lengths)
-    starts = shapely.line_interpolate_point(parts, inset)
-    stops = shapely.line_interpolate_point(parts, lengths - inset)
-    ends = np.column_stack([shapely.get_coordinates(starts), shapely.get_coordinates(stops)])
-    ends = ends.reshape(-1, 2)
-    d = np.hypot(*(ends[:, None, :] - ends[None, :, :]).transpose(2, 0, 1))
-    i, j = np.unravel_index(np.argmax(d), d.shape)
-    if d[i, j] < 0.3 * float(lengths.sum()) or d[i, j] == 0:
-        return None
-    return shapely.LineString([ends[i], ends[j]])
-
-
-def meet(
-    a: shapely.Geometry, b: shapely.Geometry, others: list[shapely.Geometry], max_gap: float
-) -> tuple[shapely.Point | None, float]:
-    """Where two bounding sides meet: their crossing, else the midpoint of their closest approach.
-
-    Of several crossings, the one nearest the other sides (``others``) is taken. Returns the point and the gap
-    bridged (0 for a crossing), or (None, gap) when the gap exceeds ``max_gap`` metres.
-
-    >>> p, gap = meet(shapely.LineString([(0, 0), (10, 0)]), shapely.LineString([(5, -5), (5, 5)]), [], 50)
-    >>> (p.x, p.y, gap)
-    (5.0, 0.0, 0.0)
-    """
-    inter = shapely.intersection(a, b)
-    pts = [anchor_point(g) for g in shapely.get_parts(inter) if not g.is_empty]
-    if pts:
-        if len(pts) > 1 and others:
-            ref = shapely.union_all(others)
-            pts.sort(key=lambda p: float(shapely.distance(p, ref)))
-        return pts[0], 0.0
-    line = shapely.shortest_line(a, b)
-    gap = float(line.length)
-    if gap > max_gap:
-        return None, gap
-    return shapely.line_interpolate_point(line, 0.5, normalized=True), gap
-
-
-def offset_point(
-    geom: shapely.Geometry, direction: str, dist: float, corner: bool
-) -> shapely.Point:
-    """A point ``dist`` metres beyond ``geom`` towards ``direction`` (``N``…``SW``).
-
-    For an areal anchor the start is the middle of its extent's side (or its corner) in that direction;
-    for a line or point, its anchor point.
-
-    >>> offset_point(shapely.box(0, 0, 10, 10), "E", 5, False).coords[0]
-    (15.0, 5.0)
-    """
-    ux, uy = UNIT[direction]
-    norm = math.hypot(ux, uy)
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        minx, miny, maxx, maxy = geom.bounds
-        ref = anchor_point(geom)
-        x = maxx if ux > 0 else minx if ux < 0 else ref.x
-        y = maxy if uy > 0 else miny if uy < 0 else ref.y
-        if not corner and ux and uy:
-            x, y = ref.x, ref.y
-    else:
-        ref = anchor_point(geom)
-        x, y = ref.x, ref.y
-    return shapely.Point(x + dist * ux / norm, y + dist * uy / norm)
-
-
-# ---------------------------------------------------------------- resolution of names
-
-
-def base_name(name: str) -> str:
-    """``name`` without a part suffix (北段, 西墙, 路北 …) or a leading 原 (former).
-
-    >>> base_name("原马连道东街"), base_name("北新华街南段"), base_name("华北电管局西墙")
-    ('马连道东街', '北新华街', '华北电管局')
-    """
-    s = name[1:] if name.startswith("原") and len(name) > 3 else name
-    for suf in _PART_SUFFIX:
-        if s.endswith(suf) and len(s) > len(suf) + 1:
-            return s[: -len(suf)]
-    return s
-
-
-class _Ctx:
-    def __init__(self, gz: Gazetteer, rules: dict[str, dict[str, float]], hint: str | None = None):
-        self.gz = gz
-        self.rules = rules
-        self.hint = hint
-        self.matches: list[tuple[str, str | None, float]] = []
-        self.missing: list[str] = []
-        self.ambiguous: list[str] = []
-
-    def find(self, name: str, prefer_street: bool = False) -> Match | None:
-        tries = [name] if base_name(name) == name else [name, base_name(name)]
-        m: Match | None = None
-        for t in tries:
-            if prefer_street:
-                m = self.gz.lookup(t, kinds=["street"])
-                if not m.found and not m.ambiguous:
-                    m = self.gz.lookup(t)
-            else:
-                m = self.gz.lookup(t)
-            if m.found or m.ambiguous:
-                break
-        assert m is not None
-        self.matches.append((name, m.name if m.found else None, m.score if m.found else 0.0))
-        if m.ambiguous:
-            self.ambiguous.append(f"{name} ({' / '.join(m.ambiguous[:3])})")
-            return None
-        if not m.found:
-            self.missing.append(name)
-            return None
-        return m
-
-    def score(self) -> float:
-        """Mean match score over every name looked up (a name not found counts 0)."""
-        scores = [s if n is not None else 0.0 for _, n, s in self.matches]
-        return float(np.mean(scores)) if scores else 0.0
-
-    def why(self) -> str:
-        bits = []
-        if self.missing:
-            bits.append("not found 未找到: " + "、".join(self.missing))
-        if self.ambiguous:
-            bits.append("ambiguous 有歧义: " + "、".join(self.ambiguous))
-        return "; ".join(bits)
+# ---------------------------------------------------------------- resolution of texts
 
 
 def _result(
-    ctx: _Ctx, node_span: str, text: str, geom: shapely.Geometry | None, method: str
+    ctx: NameContext, node_span: str, text: str, geom: shapely.Geometry | None, method: str
 ) -> LocateResult:
-    conf = ctx.rules["confidence"].get(method, 0.3) * ctx.score() if geom is not None else 0.0
+    base = ctx.rules["confidence"].get(method, 0.3)
+    if ctx.weak:  # resting on a partial or unique-prefix name: low confidence (rules.toml)
+        base = min(base, ctx.rules["confidence"]["partial"])
+    conf = base * ctx.score() if geom is not None else 0.0
     return LocateResult(
         text,
         geom,
@@ -357,7 +179,7 @@ def _result(
     )
 
 
-def _sizhi(node: lp.Sizhi, ctx: _Ctx, text: str) -> LocateResult:
+def _sizhi(node: lp.Sizhi, ctx: NameContext, text: str) -> LocateResult:
     sides: dict[str, shapely.Geometry] = {}
     for side in ("N", "E", "S", "W"):
         geoms = [m.geometry for n in node.sides.get(side, ()) if (m := ctx.find(n, True))]
@@ -416,7 +238,7 @@ def _sizhi(node: lp.Sizhi, ctx: _Ctx, text: str) -> LocateResult:
     return res
 
 
-def _segment(node: lp.Segment, ctx: _Ctx, text: str) -> LocateResult:
+def _segment(node: lp.Segment, ctx: NameContext, text: str) -> LocateResult:
     street = node.street
     from_hint = False
     if street is None and ctx.hint:
@@ -463,7 +285,7 @@ def _segment(node: lp.Segment, ctx: _Ctx, text: str) -> LocateResult:
 
 
 def _place(
-    name: str, span: str, ctx: _Ctx, text: str, area_m2: float | None, mode: str = ""
+    name: str, span: str, ctx: NameContext, text: str, area_m2: float | None, mode: str = ""
 ) -> LocateResult:
     m = ctx.find(name)
     if m is None:
@@ -480,23 +302,33 @@ def _place(
     if mode == "area" and not (area_m2 and area_m2 > 0):
         r = buf["area_m"] + (math.sqrt(g.area / math.pi) if g.area > 0 else 0.0)
         return _result(ctx, span, text, anchor_point(g).buffer(r, quad_segs=16), "buffer")
+    whole = "partial" if m.via in ("partial", "prefix") else ""
     if area_m2 and area_m2 > 0 and chord is None:
         r = math.sqrt(area_m2 / math.pi)
         disc = anchor_point(g).buffer(r, quad_segs=16)
-        res = _result(ctx, span, text, disc, "place")
-        res.reason = "disc of the published area 按公布面积画圆"
+        res = _result(ctx, span, text, disc, whole or "place")
+        res.reason = "; ".join(
+            filter(None, [res.reason, "disc of the published area 按公布面积画圆"])
+        )
         return res
     if chord is not None:
-        return _result(ctx, span, text, chord, "street")
-    if m.kind == "street":
+        return _result(ctx, span, text, chord, whole or "street")
+    if m.kind == "street" and g.geom_type != "Point":
         # a ring road or loop: neither a chord nor one point stands for it honestly
         res = _result(ctx, span, text, None, "none")
         res.reason = "a ring road or loop street: no straight-line approximation 环路无法以直线近似"
         return res
-    return _result(ctx, span, text, anchor_point(g), "place")
+    if g.geom_type == "Point" and m.via != "gate":
+        # a point feature's own position would be a copied source vertex
+        res = _result(ctx, span, text, None, "none")
+        res.reason = "; ".join(
+            filter(None, [res.reason, f"{m.name} is a source point: not copied 源数据点位不复制"])
+        )
+        return res
+    return _result(ctx, span, text, anchor_point(g), whole or "place")
 
 
-def _relative(node: lp.Relative, ctx: _Ctx, text: str) -> LocateResult:
+def _relative(node: lp.Relative, ctx: NameContext, text: str) -> LocateResult:
     off = ctx.rules["offset"]["corner_m" if node.relation == "corner" else "side_m"]
     a = ctx.find(node.anchor, bool(node.crossing))
     if node.crossing:
@@ -537,7 +369,7 @@ def _locate(
     area: float | None,
     hint: str | None = None,
 ) -> LocateResult:
-    ctx = _Ctx(gz, rules, hint)
+    ctx = NameContext(gz, rules, hint)
     if isinstance(node, lp.NoPlace):
         why = {
             "district-wide": "district-wide 全区范围",

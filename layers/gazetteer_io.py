@@ -52,8 +52,8 @@ def _toml(path: Path) -> dict[str, Any]:
 
 
 def read_aliases(path: Path | None = None) -> dict[str, Any]:
-    """The alias tables ``abbreviations``, ``names``, ``rings`` (name → name), ``groups`` (name → names) and
-    ``affixes`` (suffixes, prefixes, score)."""
+    """The alias tables ``abbreviations``, ``names``, ``rings`` (name → name), ``groups`` (name → names),
+    ``affixes`` (suffixes, prefixes, drop_prefixes, score) and ``gates`` (gate word → side)."""
     path = path or GAZETTEER_DIR / "aliases.toml"
     data = _toml(path)
     out: dict[str, Any] = {}
@@ -64,6 +64,18 @@ def read_aliases(path: Path | None = None) -> dict[str, Any]:
         )
     out["groups"] = groups
     out["affixes"] = data.get("affixes", {})
+    gates = data.get("gates", {})
+    if not isinstance(gates, dict) or not all(
+        v in ("N", "S", "E", "W", "") for v in gates.values()
+    ):
+        raise LayerError(
+            [
+                Problem(
+                    str(path), None, "gates", 'must be a table of word = "N" | "S" | "E" | "W" | ""'
+                )
+            ]
+        )
+    out["gates"] = dict(gates)
     for table in ("abbreviations", "names", "rings"):
         vals = data.get(table, {})
         if not isinstance(vals, dict) or not all(isinstance(v, str) for v in vals.values()):
@@ -160,8 +172,10 @@ def _build(
         rings=al["rings"],
         groups=al["groups"],
         affixes=al["affixes"],
+        gates=al["gates"],
         min_score=float(match.get("min_score", 0.8)),
         tie_tolerance=float(match.get("tie_tolerance", 1e-3)),
+        prefix_min_chars=int(match.get("prefix_min_chars", 3)),
     )
 
 

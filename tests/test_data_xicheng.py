@@ -126,6 +126,37 @@ def test_unreliable_point_not_mapped() -> None:
     )
 
 
+def test_shipped_placements_counted_and_partial_ones_explained() -> None:
+    """The shipped build (issue 11): 79 of the 203 projects with a location text placed (39 %; 67 before
+    gates, partial names, 原 and unique prefixes), 9 of them only by a part of their name, each with a low
+    confidence and a reason naming what was not located."""
+    stats = json.loads(
+        (ROOT / "data" / "xicheng" / "build_stats.json").read_text(encoding="utf-8")
+    )["located"]
+    assert stats["projects_with_text"] == 203 and stats["projects_placed"] == 79
+    assert stats["projects_by_method"]["partial"] == 9
+    assert stats["projects_by_method"]["none"] == 124
+    pj = layers.read_layer("projects").set_index("project_id")
+    part = pj[pj["geometry_method"] == "partial"]
+    assert len(part) == 9 and part.geometry.notna().all()
+    assert (part["geometry_confidence"] <= 0.25).all()
+    assert part["location_reason"].str.contains("not located|only '|one name beginning").all()
+    row = pj.loc["rpt2025-beixinhuajie-110"]
+    assert "house number 110号 not located" in row["location_reason"]
+    assert "'北新华街110号', '北新华街', 0.5" in str(row["location_matches"])
+    gate = pj.loc["xc2016-11"]  # 景山公园西门西侧
+    assert gate["geometry_method"] == "side" and "gate 西门 of 景山公园" in gate["location_reason"]
+    # 西单 (two characters) is too short for a prefix; 广安门 begins eleven names: ambiguous. Neither placed.
+    xidan = pj.loc["rpt2021-xidan-gengxinchang"]
+    assert (
+        xidan["geometry_quality"] == "none" and "not found 未找到: 西单" in xidan["location_reason"]
+    )
+    gam = pj.loc["rpt2021-guanganmen-key-area"]
+    assert (
+        gam["geometry_quality"] == "none" and "ambiguous 有歧义: 广安门" in gam["location_reason"]
+    )
+
+
 def test_subdistricts_tile_the_district_with_published_areas() -> None:
     subs = layers.read_layer("subdistricts").to_crs("EPSG:4548")
     district = layers.read_layer("district").to_crs("EPSG:4548").geometry.iloc[0]

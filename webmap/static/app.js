@@ -79,7 +79,8 @@
   /* How a feature was placed from its location text (issue 11, geo.locate): method, confidence, why. */
   var METHOD_LBL = { sizhi: ["四至", "bounding streets"], sizhi_partial: ["四至（部分）", "partial bounds"],
     segment: ["路段", "street segment"], place: ["地名", "named place"], street: ["道路", "whole street"],
-    corner: ["角", "corner"], side: ["一侧", "side"], buffer: ["周边/沿线", "buffer"], multi: ["多处", "several places"] };
+    corner: ["角", "corner"], side: ["一侧", "side"], buffer: ["周边/沿线", "buffer"], multi: ["多处", "several places"],
+    partial: ["部分名称", "partial name"] };
   function methodText(p) {
     var m = p.geometry_method;
     if (!m || m === "none") return null;

@@ -19,7 +19,8 @@ maximum, and the disk ``D(q_x, r - x)`` lies inside ``D(q_0, r)`` when ``|q_x - 
 ``radius_m`` column: the input of the existing Euclidean machinery
 (:func:`geo.indicator.coverage_table`, :func:`geo.indicator.service_radius_layer`, the gaps), so
 the network rule has the same outputs (district, 街道, historic blocks, both variants,
-population-weighted) and the same arc error bound, now for the street buffers.
+population-weighted) and the same arc error bound, now for the street buffers. The gain per
+project on the network is :mod:`geo.netgains` (all projects at once, on labelled sources).
 :func:`network_covered_area` gives the same covered areas (no bracket) faster for the thousands
 of street buffers: it is what ``bench/network.py`` times; the tables keep the certified bracket
 of :func:`geo.coverage.covered_area_bracket` for their ``arc_error_bound_pp``.
@@ -32,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import geopandas as gpd
 import numpy as np
@@ -49,17 +50,25 @@ from geo.rules import RuleSet, _num
 
 __all__ = [
     "NetworkResult",
+    "ParcelUnions",
     "add_euclidean",
     "network_coverage_table",
     "network_covered_area",
-    "network_marginal_gains",
     "network_service",
+    "parcel_unions",
     "service_area_polygons",
     "service_sources",
 ]
 
 
-def service_sources(reach: Reach, catchment_m: float, *, merge: bool = True) -> gpd.GeoDataFrame:
+def service_sources(
+    reach: Reach,
+    catchment_m: float,
+    *,
+    merge: bool = True,
+    rem: ArrayLike | None = None,
+    node_mask: ArrayLike | None = None,
+) -> gpd.GeoDataFrame:
     """Reached street portions and node disks whose buffers make the exact service area.
 
     Parameters
@@ -70,13 +79,20 @@ def service_sources(reach: Reach, catchment_m: float, *, merge: bool = True) -> 
         Largest distance (m) from a reached street to a served point, C > 0.
     merge : bool
         Merge street portions that meet end to end (``shapely.line_merge``); same service area.
+    rem : array-like (L, n), optional
+        Remaining distances (m) of ``L`` labelled park sets on the split graph of ``reach``
+        (``-inf`` where not reached; e.g. one row per project): the sources of all rows at once,
+        with their row in a ``label`` column. Default: the one row ``reach.rem``, no ``label``.
+    node_mask : array-like of bool (L, n), optional
+        The nodes that may carry a node disk in each row (default all; a virtual node of another
+        row's access point is no node of this row's own graph).
 
     Returns
     -------
     GeoDataFrame
         ``kind`` (``street``: a portion with remaining distance ≥ C, buffered by C; ``node``: a
-        node with 0 < remaining < C, buffered by its remaining distance), ``radius_m`` (m) and the
-        LineString / Point, in the graph's CRS.
+        node with 0 < remaining < C, buffered by its remaining distance), ``radius_m`` (m),
+        ``label`` (the row of ``rem``, when given) and the LineString / Point, in the graph's CRS.
 
     Examples
     --------
@@ -87,32 +103,67 @@ def service_sources(reach: Reach, catchment_m: float, *, merge: bool = True) -> 
     >>> g = build_graph(e)
     >>> ap = AccessPoints(np.array([0]), np.array([0]), np.array([0.0]), np.array([0.0]),
     ...     np.array(["crossing"], dtype=object))
-    >>> s = service_sources(network_reach(g, ap, [500.0]), 50.0)
+    >>> r = network_reach(g, ap, [500.0])
+    >>> s = service_sources(r, 50.0)
     >>> s[["kind", "radius_m"]].values.tolist(), round(float(s.geometry.length.iloc[0]), 6)
     ([['street', 50.0]], 450.0)
+    >>> two = service_sources(r, 50.0, rem=np.vstack([r.rem, r.rem - 460.0]))  # 500 m and 40 m
+    >>> two[["label", "kind", "radius_m"]].values.tolist()
+    [[0, 'street', 50.0], [1, 'node', 40.0]]
     """
     if not catchment_m > 0:
         raise ValueError(f"catchment_m must be > 0, got {catchment_m!r}")
-    lines, _ = reached_pieces(reach, threshold=catchment_m)
-    if merge and len(lines) > 1:
-        # pieces meeting end to end at nodes of degree 2 become one line: the buffers' union is the
-        # same, and the coverage engine has fewer, longer sources to bracket
-        lines = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(lines)))
-    rem = reach.rem
-    nd = np.flatnonzero((rem > 0) & (rem < catchment_m))
-    pts = shapely.points(reach.node_xy[nd]) if len(nd) else np.empty(0, dtype=object)
-    return gpd.GeoDataFrame(
-        {
-            "kind": np.concatenate(
-                [
-                    np.full(len(lines), "street", dtype=object),
-                    np.full(len(nd), "node", dtype=object),
-                ]
-            ),
-            "radius_m": np.concatenate([np.full(len(lines), float(catchment_m)), rem[nd]]),
-        },
-        geometry=np.concatenate([lines, pts]).astype(object),
+    labelled = rem is not None
+    rm = np.atleast_2d(np.asarray(reach.rem if rem is None else rem, dtype=float))
+    n_lab, n = rm.shape
+    if n != len(reach.rem):
+        raise ValueError(f"rem: {n} columns, the reach has {len(reach.rem)} nodes")
+    # (row, piece) pairs reached above C at one end at least, stacked into one Reach whose node
+    # ``row * n + i`` is node i of row ``row`` and whose "edge" is the pair: one vectorised cut
+    # (geo.netengine.reached_pieces) for all rows
+    above = rm > catchment_m
+    pl, ps = np.nonzero(above[:, reach.seg_a] | above[:, reach.seg_b])
+    proxy = StreetGraph(
+        edges=gpd.GeoDataFrame(geometry=reach.graph.lines()[reach.seg_edge[ps]]),
+        node_xy=reach.node_xy,
+        node_id=np.empty(0, dtype=object),
         crs=reach.graph.crs,
+    )
+    stacked = dataclasses.replace(
+        reach,
+        graph=proxy,
+        rem=rm.ravel(),
+        seg_edge=np.arange(len(ps), dtype=np.intp),
+        seg_a=(pl * n + reach.seg_a[ps]).astype(np.intp),
+        seg_b=(pl * n + reach.seg_b[ps]).astype(np.intp),
+        seg_t0=reach.seg_t0[ps],
+        seg_t1=reach.seg_t1[ps],
+    )
+    lines, pair = reached_pieces(stacked, threshold=catchment_m)
+    lab = pl[pair]
+    if merge and len(lines) > 1:
+        # pieces meeting end to end at nodes of degree 2 become one line (per row): the buffers'
+        # union is the same, and the coverage engine has fewer, longer sources to bracket
+        order = np.argsort(lab, kind="stable")
+        ulab, idx = np.unique(lab[order], return_inverse=True)
+        merged = shapely.line_merge(shapely.multilinestrings(lines[order], indices=idx))
+        lines, part = shapely.get_parts(merged, return_index=True)
+        lab = ulab[part]
+    disk = (rm > 0) & (rm < catchment_m)
+    if node_mask is not None:
+        disk &= np.asarray(node_mask, dtype=bool).reshape(n_lab, n)
+    nl, nd = np.nonzero(disk)
+    pts = shapely.points(reach.node_xy[nd]) if len(nd) else np.empty(0, dtype=object)
+    cols: dict[str, Any] = {
+        "kind": np.concatenate(
+            [np.full(len(lines), "street", dtype=object), np.full(len(nd), "node", dtype=object)]
+        ),
+        "radius_m": np.concatenate([np.full(len(lines), float(catchment_m)), rm[nl, nd]]),
+    }
+    if labelled:
+        cols["label"] = np.concatenate([lab, nl]).astype(np.intp)
+    return gpd.GeoDataFrame(
+        cols, geometry=np.concatenate([lines, pts]).astype(object), crs=reach.graph.crs
     )
 
 
@@ -212,12 +263,134 @@ _CLIP_MARGIN_M = 1.0
 _PAIRWISE_MAX = 12
 
 
-def network_covered_area(
-    demand: gpd.GeoSeries | gpd.GeoDataFrame,
+@dataclass
+class ParcelUnions:
+    """Per (label, parcel) pair (sorted; ``parcel`` a demand position): the union of the label's
+    buffers meeting the parcel, each clipped to the parcel's box grown by 1 m (the same set inside
+    the parcel), ``None`` where ``full`` (the parcel lies wholly inside one of them)."""
+
+    label: NDArray[np.intp]
+    parcel: NDArray[np.intp]
+    union: NDArray[np.object_]
+    full: NDArray[np.bool_]
+
+
+def _geoms(demand: gpd.GeoSeries | gpd.GeoDataFrame | ArrayLike) -> NDArray[np.object_]:
+    return np.asarray(getattr(demand, "geometry", demand), dtype=object)
+
+
+def parcel_unions(
+    demand: gpd.GeoSeries | gpd.GeoDataFrame | ArrayLike,
     sources: gpd.GeoDataFrame,
     *,
     quad_segs: int = DEFAULT_QUAD_SEGS,
-) -> NDArray[np.float64]:
+    label: str | None = None,
+    pairs: ArrayLike | None = None,
+) -> ParcelUnions:
+    """The buffered sources of each label meeting each demand polygon, unioned per pair.
+
+    The core of :func:`network_covered_area`; see there for the method. ``label`` names an int
+    column of ``sources`` (default: one label, 0). ``pairs`` (int64 keys ``label * n + parcel``,
+    ``n`` demand polygons) keeps only those pairs. Metric CRS, metres.
+    """
+    darr = _geoms(demand)
+    n = len(darr)
+    g = np.asarray(sources.geometry.values, dtype=object)
+    lab = sources[label].to_numpy(dtype=np.intp) if label else np.zeros(len(g), np.intp)
+    z = np.empty(0, dtype=np.intp)
+    none = ParcelUnions(z, z, np.empty(0, dtype=object), np.empty(0, dtype=bool))
+    if n == 0 or len(g) == 0:
+        return none
+    r = _num(sources["radius_m"])
+    # only sources whose box grown by their radius meets a parcel's box are buffered (a GEOS
+    # buffer lies within r of its source); the box pairs are refined on the buffers below
+    sb = np.asarray(shapely.bounds(g), dtype=np.float64)
+    pad = np.where(np.isfinite(r), r, 0.0) + 1e-6 * (1.0 + np.abs(np.nan_to_num(sb)).max(axis=1))
+    grown = shapely.box(sb[:, 0] - pad, sb[:, 1] - pad, sb[:, 2] + pad, sb[:, 3] + pad)
+    s, k = shapely.STRtree(darr).query(grown)
+    if pairs is not None:
+        keep = np.isin(lab[s].astype(np.int64) * n + k, np.asarray(pairs, dtype=np.int64))
+        s, k = s[keep], k[keep]
+    if len(s) == 0:
+        return none
+    used, s = np.unique(s, return_inverse=True)
+    sa = np.asarray(shapely.buffer(g[used], r[used], quad_segs=quad_segs), dtype=object)
+    sa[shapely.is_missing(sa)] = shapely.Polygon()
+    db = np.asarray(shapely.bounds(darr), dtype=np.float64)
+    shapely.prepare(sa)
+    hit = shapely.intersects(sa[s], darr[k])
+    s, k = s[hit], k[hit]
+    key = lab[used][s].astype(np.int64) * n + k
+    full_key = np.unique(key[shapely.contains_properly(sa[s], darr[k])])
+    edge = ~np.isin(key, full_key)
+    s, k, key = s[edge], k[edge], key[edge]
+    uniq = np.empty(0, dtype=np.int64)
+    union = np.empty(0, dtype=object)
+    if len(k):
+        order = np.argsort(key, kind="stable")
+        s, k, key = s[order], k[order], key[order]
+        m = _CLIP_MARGIN_M
+        # shapely.clip_by_rect takes one rectangle; its ufunc takes one per geometry
+        local = np.asarray(
+            shapely.lib.clip_by_rect(sa[s], db[k, 0] - m, db[k, 1] - m, db[k, 2] + m, db[k, 3] + m),
+            dtype=object,
+        )
+        bad = ~shapely.is_valid(local)
+        local[bad] = sa[s[bad]]
+        # union of the clipped buffers of each pair (``key`` sorted): for pairs with a few
+        # buffers, pairwise unions one column at a time cost less than a cascaded union per pair;
+        # pairs with many (large parcels) get the cascaded one
+        uniq, start, count = np.unique(key, return_index=True, return_counts=True)
+        union = local[start].copy()
+        few = np.flatnonzero(count <= _PAIRWISE_MAX)
+        for c in range(1, int(count[few].max()) if len(few) else 0):  # < _PAIRWISE_MAX passes
+            more = few[count[few] > c]
+            union[more] = shapely.union(union[more], local[start[more] + c])
+        many = np.flatnonzero(count > _PAIRWISE_MAX)
+        if len(many):
+            cnt = count[many]
+            grid = np.full((len(many), int(cnt.max())), None, dtype=object)
+            rows = np.repeat(np.arange(len(many)), cnt)
+            cols = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+            grid[rows, cols] = local[np.repeat(start[many], cnt) + cols]
+            union[many] = shapely.union_all(grid, axis=1)
+    keys = np.concatenate([uniq, full_key])
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    return ParcelUnions(
+        label=(keys // n).astype(np.intp),
+        parcel=(keys % n).astype(np.intp),
+        union=np.concatenate([union, np.full(len(full_key), None, dtype=object)])[order],
+        full=np.concatenate([np.zeros(len(uniq), bool), np.ones(len(full_key), bool)])[order],
+    )
+
+
+@overload
+def network_covered_area(
+    demand: gpd.GeoSeries | gpd.GeoDataFrame | ArrayLike,
+    sources: gpd.GeoDataFrame,
+    *,
+    quad_segs: int = ...,
+    label: None = ...,
+    pairs: ArrayLike | None = ...,
+) -> NDArray[np.float64]: ...
+@overload
+def network_covered_area(
+    demand: gpd.GeoSeries | gpd.GeoDataFrame | ArrayLike,
+    sources: gpd.GeoDataFrame,
+    *,
+    quad_segs: int = ...,
+    label: str,
+    pairs: ArrayLike | None = ...,
+) -> pd.DataFrame: ...
+def network_covered_area(
+    demand: gpd.GeoSeries | gpd.GeoDataFrame | ArrayLike,
+    sources: gpd.GeoDataFrame,
+    *,
+    quad_segs: int = DEFAULT_QUAD_SEGS,
+    label: str | None = None,
+    pairs: ArrayLike | None = None,
+) -> NDArray[np.float64] | pd.DataFrame:
     """Area (m²) of each demand polygon covered by the union of the buffered service sources.
 
     The same number as :func:`geo.coverage.covered_area` ``(demand, sources.geometry,
@@ -234,84 +407,49 @@ def network_covered_area(
       dozen vertices per pair instead of the few hundred of a street buffer's round caps. The
       clip does not change the part of a buffer inside the parcel, so the result is the same;
       the clipped buffers of a parcel are unioned (pairwise when there are a few), then
-      intersected with the parcel once.
+      intersected with the parcel once (:func:`parcel_unions`).
 
-    No Python loop over sources or parcels. Metric CRS, metres and m². Gives ``cov`` only: the
-    arc-error bracket (``arc_error_bound_pp`` of the tables) still comes from
+    With ``label`` (an int column of ``sources``, e.g. from :func:`service_sources` with a
+    ``rem`` matrix) the same for every label at once: the area of each parcel covered by that
+    label's sources, per (label, parcel) pair; the unlabelled call is the one-label case.
+    ``pairs`` (int64 keys ``label * len(demand) + parcel``) restricts the pairs computed.
+
+    No Python loop over sources, labels or parcels. Metric CRS, metres and m². Gives ``cov``
+    only: the arc-error bracket (``arc_error_bound_pp`` of the tables) still comes from
     :func:`geo.coverage.covered_area_bracket`, as :func:`network_coverage_table` computes it.
+
+    Returns
+    -------
+    ndarray or DataFrame
+        Without ``label``: the covered area per demand polygon (m²). With it: ``label``,
+        ``parcel`` (position in ``demand``) and ``covered_m2`` for the pairs where a buffer of
+        the label meets the parcel.
 
     Examples
     --------
     >>> from shapely import LineString, Point, box
-    >>> s = gpd.GeoDataFrame({"radius_m": [10.0, 5.0]},
+    >>> s = gpd.GeoDataFrame({"radius_m": [10.0, 5.0], "label": [0, 1]},
     ...     geometry=[LineString([(0, 0), (100, 0)]), Point(200, 0)], crs="EPSG:4548")
-    >>> d = gpd.GeoSeries([box(10, -5, 20, 5), box(50, 5, 60, 25), box(300, 0, 310, 10)],
+    >>> d = gpd.GeoSeries([box(10, -5, 20, 5), box(50, 5, 60, 25), box(195, 0, 310, 10)],
     ...     crs="EPSG:4548")
-    >>> network_covered_area(d, s).round(6).tolist()  # inside, half in, far away
-    [100.0, 50.0, 0.0]
+    >>> network_covered_area(d, s).round(6).tolist()  # inside, half in, half a disk
+    [100.0, 50.0, 39.265966]
+    >>> network_covered_area(d, s, label="label").round(6).values.tolist()
+    [[0.0, 0.0, 100.0], [0.0, 1.0, 50.0], [1.0, 2.0, 39.265966]]
     """
-    darr = np.asarray(
-        demand.geometry.values if hasattr(demand, "geometry") else demand, dtype=object
-    )
-    n = len(darr)
-    out = np.zeros(n)
-    g = np.asarray(sources.geometry.values, dtype=object)
-    if n == 0 or len(g) == 0:
-        return out
-    r = _num(sources["radius_m"])
-    # only sources whose box grown by their radius meets a parcel's box are buffered (a GEOS
-    # buffer lies within r of its source); the box pairs are refined on the buffers below
-    sb = np.asarray(shapely.bounds(g), dtype=np.float64)
-    pad = np.where(np.isfinite(r), r, 0.0) + 1e-6 * (1.0 + np.abs(np.nan_to_num(sb)).max(axis=1))
-    grown = shapely.box(sb[:, 0] - pad, sb[:, 1] - pad, sb[:, 2] + pad, sb[:, 3] + pad)
-    s, k = shapely.STRtree(darr).query(grown)
-    if len(s) == 0:
-        return out
-    used, s = np.unique(s, return_inverse=True)
-    sa = np.asarray(shapely.buffer(g[used], r[used], quad_segs=quad_segs), dtype=object)
-    sa[shapely.is_missing(sa)] = shapely.Polygon()
-    area = np.asarray(shapely.area(darr), dtype=np.float64)
-    db = np.asarray(shapely.bounds(darr), dtype=np.float64)
-    shapely.prepare(sa)
-    hit = shapely.intersects(sa[s], darr[k])
-    s, k = s[hit], k[hit]
-    full = np.zeros(n, dtype=bool)
-    full[k[shapely.contains_properly(sa[s], darr[k])]] = True
-    edge = ~full[k]
-    s, k = s[edge], k[edge]
-    if len(k):
-        order = np.argsort(k, kind="stable")
-        s, k = s[order], k[order]
-        m = _CLIP_MARGIN_M
-        # shapely.clip_by_rect takes one rectangle; its ufunc takes one per geometry
-        local = np.asarray(
-            shapely.lib.clip_by_rect(sa[s], db[k, 0] - m, db[k, 1] - m, db[k, 2] + m, db[k, 3] + m),
-            dtype=object,
-        )
-        bad = ~shapely.is_valid(local)
-        local[bad] = sa[s[bad]]
-        # union of the clipped buffers of each parcel (``k`` sorted), then one overlay with the
-        # parcel: for parcels with a few buffers, pairwise unions one column at a time cost less
-        # than a cascaded union per parcel; parcels with many (large parcels) get the cascaded one
-        uniq, start, count = np.unique(k, return_index=True, return_counts=True)
-        union = local[start].copy()
-        few = np.flatnonzero(count <= _PAIRWISE_MAX)
-        for c in range(1, int(count[few].max()) if len(few) else 0):  # < _PAIRWISE_MAX passes
-            more = few[count[few] > c]
-            union[more] = shapely.union(union[more], local[start[more] + c])
-        many = np.flatnonzero(count > _PAIRWISE_MAX)
-        if len(many):
-            cnt = count[many]
-            grid = np.full((len(many), int(cnt.max())), None, dtype=object)
-            rows = np.repeat(np.arange(len(many)), cnt)
-            cols = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-            grid[rows, cols] = local[np.repeat(start[many], cnt) + cols]
-            union[many] = shapely.union_all(grid, axis=1)
-        out[uniq] = shapely.area(shapely.intersection(darr[uniq], union))
-    out[full] = area[full]
+    darr = _geoms(demand)
+    pu = parcel_unions(darr, sources, quad_segs=quad_segs, label=label, pairs=pairs)
+    area = np.asarray(shapely.area(darr[pu.parcel]), dtype=np.float64)
+    cov = area.copy()
+    part = ~pu.full
+    cov[part] = shapely.area(shapely.intersection(darr[pu.parcel[part]], pu.union[part]))
     # an overlay can exceed the parcel's own area by rounding; never report more than 100 %
-    np.minimum(out, area, out=out)
-    return out
+    np.minimum(cov, area, out=cov)
+    if label is None:
+        out = np.zeros(len(darr))
+        out[pu.parcel] = cov
+        return out
+    return pd.DataFrame({"label": pu.label, "parcel": pu.parcel, "covered_m2": cov})
 
 
 _EUCLID_COLS = {
@@ -472,146 +610,3 @@ def network_coverage_table(
         out["note"] = out["note"].map(lambda s: f"{s}; {msg}" if s else msg)
     out.attrs = attrs
     return out
-
-
-def network_marginal_gains(
-    residential: gpd.GeoDataFrame,
-    parks: gpd.GeoDataFrame,
-    projects: gpd.GeoDataFrame,
-    rule: RuleSet,
-    year: int,
-    graph: StreetGraph,
-    *,
-    historic_blocks: gpd.GeoDataFrame | None = None,
-    include_planned: bool = False,
-    by: str = "subdistrict_code",
-) -> pd.DataFrame:
-    """Each green project's own gain under a network rule, with the Euclidean gain beside.
-
-    The projects, their standing under the rule, the baseline of ``year`` and the variant are those
-    of :func:`geo.scenarios.marginal_gains` (called with the same rule measured in a straight
-    line, whose gains become ``euclidean_gain_m2`` / ``euclidean_gain_pp``). The network gain of a
-    project outside the baseline is its network service area over the residential land the
-    baseline's network service leaves unserved; for a project in the baseline, the land only it
-    serves. One network run per counted project (a loop over projects, each run vectorised over
-    its access points). Metric CRS; m² and percentage points.
-
-    Returns
-    -------
-    DataFrame
-        :data:`geo.scenarios.GAIN_COLUMNS` (gains on the network, ranks re-computed) plus
-        ``euclidean_gain_m2``, ``euclidean_gain_pp`` and ``method`` = ``"network"``.
-    """
-    from geo.indicator import _polygonal, _present
-    from geo.rules import assign_radii
-    from geo.scenarios import GAIN_COLUMNS, green_projects, marginal_gains, parks_as_of
-
-    if rule.network is None:
-        raise ValueError(f"rule {rule.id!r} is not a network rule")
-    net_p = rule.network
-    euc = marginal_gains(
-        residential,
-        parks,
-        projects,
-        _euclidean_rule(rule),
-        year,
-        historic_blocks=historic_blocks,
-        include_planned=include_planned,
-        by=by,
-    )
-    variant = str(euc["variant"].iloc[0]) if len(euc) else "all_land"
-    from geo.coverage import normalise_demand
-
-    res = normalise_demand(residential, by=by)
-    rg = np.asarray(res.geometry.values, dtype=object)
-    keys = res[by].astype(str).to_numpy()
-    if variant == "non_historic" and historic_blocks is not None:
-        bg = np.asarray(historic_blocks.geometry.values, dtype=object)
-        bg = bg[_present(bg)]
-        if len(bg):
-            rg = _polygonal(shapely.difference(rg, shapely.union_all(bg)))
-    res_area = pd.Series(shapely.area(rg)).groupby(keys).sum()
-    total = float(res_area.sum())
-
-    zones = historic_blocks if any(t.zone != "any" for t in rule.tiers) else None
-    base = assign_radii(parks_as_of(parks, projects, year, include_planned), rule, zones)
-
-    def served(p: gpd.GeoDataFrame) -> shapely.Geometry:
-        if len(p) == 0:
-            return shapely.Polygon()
-        src = network_service(
-            graph,
-            p,
-            catchment_m=net_p.catchment_m,
-            max_distance_m=net_p.access_max_distance_m,
-            spacing_m=net_p.entrance_spacing_m,
-        ).sources
-        return service_area_polygons(src, quad_segs=rule.quad_segs or DEFAULT_QUAD_SEGS)
-
-    served_base = served(base)
-    unc = _polygonal(shapely.difference(rg, served_base))
-    gp = green_projects(projects).reset_index(drop=True)
-    gp_geom = dict(zip(gp["project_id"].astype(str), gp.geometry.values, strict=True))
-    d_rows = euc[euc["scope"] == "district"]
-    gains: dict[str, pd.Series] = {}
-    for _, row in d_rows.iterrows():  # one network run per counted project
-        pid = str(row["project_id"])
-        if not (bool(row["eligible"]) and np.isfinite(row["gain_m2"])):
-            continue
-        one = gpd.GeoDataFrame(
-            {"park_id": [pid], "radius_m": [float(row["radius_m"])]},
-            geometry=[gp_geom[pid]],
-            crs=projects.crs,
-        )
-        own = served(one)
-        if bool(row["in_baseline"]):
-            others = base[base["park_id"].astype(str) != pid]
-            land = _polygonal(shapely.difference(rg, served(others)))
-        else:
-            land = unc
-        gains[pid] = pd.Series(shapely.area(shapely.intersection(land, own))).groupby(keys).sum()
-
-    rows = []
-    for _, row in d_rows.iterrows():
-        pid = str(row["project_id"])
-        common = {c: row[c] for c in GAIN_COLUMNS if c not in ("scope", "unit_code", "gain_m2")}
-        if pid not in gains:
-            rows.append({**common, "scope": "district", "unit_code": "district",
-                         "gain_m2": row["gain_m2"] if not np.isfinite(row["gain_m2"]) else 0.0})  # fmt: skip
-            continue
-        g = gains[pid][gains[pid] > 0]
-        rows.append(
-            {**common, "scope": "district", "unit_code": "district", "gain_m2": float(g.sum())}
-        )
-        for code, v in g.items():
-            rows.append(
-                {**common, "scope": "subdistrict", "unit_code": str(code), "gain_m2": float(v),
-                 "residential_m2": float(res_area.get(code, 0.0))}
-            )  # fmt: skip
-    out = pd.DataFrame(rows)
-    if len(out):
-        out["residential_m2"] = np.where(
-            out["scope"] == "district", total, out["residential_m2"].astype(float)
-        )
-        out["gain_pp"] = (
-            100.0 * out["gain_m2"] / out["residential_m2"].where(out["residential_m2"] > 0)
-        )
-        out["rank"] = (
-            out.groupby(["scope", "unit_code"])["gain_m2"]
-            .rank(method="min", ascending=False, na_option="keep")
-            .astype("Int64")
-        )
-        e = euc[["project_id", "scope", "unit_code", "gain_m2", "gain_pp"]].rename(
-            columns={"gain_m2": "euclidean_gain_m2", "gain_pp": "euclidean_gain_pp"}
-        )
-        out = out.merge(e, on=["project_id", "scope", "unit_code"], how="left")
-    else:
-        out = pd.DataFrame(columns=[*GAIN_COLUMNS, "euclidean_gain_m2", "euclidean_gain_pp"])
-    out["method"] = "network"
-    out = out.sort_values(
-        ["scope", "unit_code", "gain_m2", "project_id"],
-        ascending=[True, True, False, True],
-        na_position="last",
-        kind="stable",
-    ).reset_index(drop=True)
-    return out[[*GAIN_COLUMNS, "euclidean_gain_m2", "euclidean_gain_pp", "method"]]

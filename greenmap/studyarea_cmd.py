@@ -33,6 +33,7 @@ def _build(args: argparse.Namespace) -> int:
         mapping=args.mapping,
         progress=not args.quiet and sys.stderr.isatty(),
         geometry_quality=args.quality,
+        entrances=args.entrances,
     )
     if args.format == "json":
         body = {
@@ -122,6 +123,11 @@ def register(sub: Any) -> None:
         "attributes the new area takes (e.g. xicheng)",
     )
     b.add_argument("--mapping", help="OSM → layer mapping TOML (default data/osm/mapping.toml)")
+    b.add_argument(
+        "--entrances",
+        metavar="FILE",
+        help="points file of park entrances (added to a PBF's tagged gates; see mapping [entrances])",
+    )
     b.add_argument(
         "--quality",
         default="osm",

@@ -49,7 +49,7 @@ __all__ = [
 MAPPING_FILE = DATA_ROOT / "osm" / "mapping.toml"
 Layout = Literal["bbbike", "geofabrik", "pbf"]
 #: The layers an OSM extract is mapped to (mapping sections of the same names), in build order.
-OSM_LAYERS = ("parks", "residential", "water", "barriers", "streets", "places")
+OSM_LAYERS = ("parks", "residential", "water", "barriers", "streets", "places", "entrances")
 _MAPPING_SECTIONS = {"attribution", "element_bbbike", "element_geofabrik", *OSM_LAYERS, "unnamed"}
 _GEOFABRIK_RE = re.compile(r"^gis_osm_([a-z]+?)(_a)?_free_1$")
 # Tag keys a PBF is queried for, per theme; values come from the mapping.

@@ -326,6 +326,23 @@ SCHEMAS: dict[str, LayerSchema] = {
             geometry_required=True,
         ),
         LayerSchema(
+            "entrances",
+            "公园出入口",
+            "Park entrances (tagged points)",
+            "entrance_id",
+            (
+                Column("entrance_id", nullable=False),
+                Column("name_zh", required=False),
+                Column("kind", required=False),
+                Column("osm_tags", required=False),
+                Column("access", required=False),
+                Column("park_id", required=False),
+                *_provenance(),
+            ),
+            ("Point",),
+            geometry_required=True,
+        ),
+        LayerSchema(
             "indicators",
             "指标",
             "Reported indicator values",

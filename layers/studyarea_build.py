@@ -149,6 +149,7 @@ def build_study_area(
     title_en: str | None = None,
     metric_crs: str | None = None,
     network_mode: str | None = None,
+    entrances: str | os.PathLike[str] | None = None,
 ) -> BuildReport:
     """Build study area ``name`` from an OSM extract, a street network and a boundary file.
 
@@ -181,6 +182,9 @@ def build_study_area(
         Default: the inherited area's, else from the name and the boundary's location.
     network_mode : {"drive", "walk"}, optional
         Mode of the GraphML network (default: guessed from its file name, else ``drive``).
+    entrances : path, optional
+        A points file of park entrances (:func:`layers.osm_entrances.read_entrance_file`), added to
+        the tagged entrance nodes of a PBF; the ``entrances`` layer keeps those near a park.
 
     Returns
     -------
@@ -306,6 +310,28 @@ def build_study_area(
             layers_out[label] = frame
         report.rows.append(tally)
         advance(label)
+
+    # --- tagged park entrances (PBF nodes and/or a points file; shapefile extracts have none) -------------
+    if extract.layout == "pbf" or entrances is not None:
+        from layers.osm_entrances import entrances_layer
+
+        frame, tally = entrances_layer(
+            parks,
+            metric_crs,
+            cfg,
+            pbf=extract.path if extract.layout == "pbf" else None,
+            file=entrances,
+            quality=geometry_quality,
+        )
+        if frame is not None:
+            layers_out["entrances"] = frame
+        report.rows.append(tally)
+    else:
+        report.notes.append(
+            f"no tagged entrances in this area's data ({extract.layout} shapefiles carry no entrance "
+            "points): network rules use pseudo-entrances only"
+        )
+    advance("entrances")
 
     # --- inherited layers ----------------------------------------------------------------------------------
     inherited: dict[str, pd.DataFrame] = {}

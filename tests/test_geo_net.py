@@ -554,7 +554,7 @@ def _grid_scenario(grid_graph):
 
 
 def test_network_scenario_by_year_and_marginal_gain(grid_graph) -> None:
-    from geo.netcoverage import network_marginal_gains
+    from geo.netgains import network_marginal_gains
 
     parks, projects, res = _grid_scenario(grid_graph)
     rule = _rule(eligibility={"min_area_m2": 5000}, tiers=[{"min_area_m2": 5000, "radius_m": 150}])

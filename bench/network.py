@@ -81,12 +81,8 @@ def _tutorial(graph: Any, parks: Any, residential: Any, sample: int | None) -> d
     import shapely
 
     t = time.perf_counter()
-    gnx = nx.Graph()
-    gnx.add_nodes_from(range(graph.n_nodes))
-    e = graph.edges
+    gnx = _nx_graph(graph)
     lines = graph.lines()
-    for i, (u, v, length) in enumerate(zip(e["u"], e["v"], e["length"], strict=True)):
-        gnx.add_edge(int(u), int(v), length=float(length), idx=i)
     nodes = shapely.points(graph.node_xy)
     tree = shapely.STRtree(nodes)
     build_s = time.perf_counter() - t
@@ -100,19 +96,32 @@ def _tutorial(graph: Any, parks: Any, residential: Any, sample: int | None) -> d
         idx = [d["idx"] for _, _, d in sub.edges(data=True)]
         if idx:
             areas.append(shapely.union_all(shapely.buffer(lines[idx], CATCHMENT_M)))
-    per_park_s = time.perf_counter() - t
+    out = _overlay(
+        key="tutorial", areas=areas, residential=residential, t0=t, n_run=n, n_all=len(pg)
+    )
+    out["tutorial_graph_s"] = build_s
+    return out
+
+
+def _overlay(
+    *, key: str, areas: list[Any], residential: Any, t0: float, n_run: int, n_all: int
+) -> dict[str, Any]:
+    """The end of every per-park way: union of the parks' areas, overlay with the land, times
+    (``{key}_s`` since ``t0``; extrapolated when the loop ran on a sample) and the rate."""
+    import shapely
+
+    per_park_s = time.perf_counter() - t0
     served = shapely.union_all(areas) if areas else shapely.Polygon()
     rg = np.asarray(residential.geometry.values, dtype=object)
     cov = float(shapely.area(shapely.intersection(rg, served)).sum())
-    loop_s = time.perf_counter() - t
+    loop_s = time.perf_counter() - t0
     out: dict[str, Any] = {
-        "tutorial_graph_s": build_s,
-        "tutorial_s": loop_s,
-        "tutorial_parks": n,
-        "tutorial_rate_pct": 100 * cov / float(shapely.area(rg).sum()) if n == len(pg) else None,
+        f"{key}_s": loop_s,
+        f"{key}_parks": n_run,
+        f"{key}_rate_pct": 100 * cov / float(shapely.area(rg).sum()) if n_run == n_all else None,
     }
-    if n < len(pg):
-        out["tutorial_extrapolated_s"] = _extrapolate(per_park_s, loop_s, len(pg), n)
+    if n_run < n_all:
+        out[f"{key}_extrapolated_s"] = _extrapolate(per_park_s, loop_s, n_all, n_run)
     return out
 
 
@@ -166,19 +175,10 @@ def _per_park_ego(
             {d["idx"] for _, _, d in sub.edges(data=True) if d["idx"] >= 0} | set(ed.tolist())
         )
         areas.append(shapely.union_all(shapely.buffer(lines[idx], CATCHMENT_M)))
-    per_park_s = time.perf_counter() - t
-    served = shapely.union_all(areas) if areas else shapely.Polygon()
-    rg = np.asarray(residential.geometry.values, dtype=object)
-    cov = float(shapely.area(shapely.intersection(rg, served)).sum())
-    loop_s = time.perf_counter() - t
-    out: dict[str, Any] = {
-        "per_park_graph_s": build_s,
-        "per_park_s": loop_s,
-        "per_park_parks": n,
-        "per_park_rate_pct": 100 * cov / float(shapely.area(rg).sum()) if n == n_parks else None,
-    }
-    if n < n_parks:
-        out["per_park_extrapolated_s"] = _extrapolate(per_park_s, loop_s, n_parks, n)
+    out = _overlay(
+        key="per_park", areas=areas, residential=residential, t0=t, n_run=n, n_all=n_parks
+    )
+    out["per_park_graph_s"] = build_s
     return out
 
 
@@ -187,7 +187,6 @@ def _per_park_exact(graph: Any, parks: Any, residential: Any, sample: int | None
     area of one park at a time), the service areas unioned and intersected with the residential
     land: the same number as the engine, so the ratio is what the one multi-source run and the
     one overlay buy."""
-    import shapely
 
     from geo.coverage import DEFAULT_QUAD_SEGS
     from geo.netcoverage import network_service, service_area_polygons
@@ -200,20 +199,9 @@ def _per_park_exact(graph: Any, parks: Any, residential: Any, sample: int | None
         src = network_service(graph, parks.iloc[[p]], catchment_m=CATCHMENT_M).sources
         if len(src):
             areas.append(service_area_polygons(src, quad_segs=DEFAULT_QUAD_SEGS))
-    per_park_s = time.perf_counter() - t
-    served = shapely.union_all(areas) if areas else shapely.Polygon()
-    rg = np.asarray(residential.geometry.values, dtype=object)
-    cov = float(shapely.area(shapely.intersection(rg, served)).sum())
-    loop_s = time.perf_counter() - t
-    out: dict[str, Any] = {
-        "per_park_exact_s": loop_s,
-        "per_park_exact_parks": n,
-        "per_park_exact_rate_pct": (
-            100 * cov / float(shapely.area(rg).sum()) if n == n_parks else None
-        ),
-    }
-    if n < n_parks:
-        out["per_park_exact_extrapolated_s"] = _extrapolate(per_park_s, loop_s, n_parks, n)
+    out = _overlay(
+        key="per_park_exact", areas=areas, residential=residential, t0=t, n_run=n, n_all=n_parks
+    )
     return out
 
 

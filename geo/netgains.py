@@ -46,6 +46,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geo.coverage import DEFAULT_QUAD_SEGS, normalise_demand
+from geo.indicator import _polygonal
 from geo.netaccess import AccessPoints, access_points
 from geo.netcoverage import (
     _euclidean_rule,
@@ -56,6 +57,7 @@ from geo.netcoverage import (
 from geo.netengine import _BASE, _END_TOL, Reach, network_reach
 from geo.netgraph import StreetGraph, edge_matrix
 from geo.rules import RuleSet
+from geo.scenarios import rank_gains
 
 __all__ = ["labelled_reach", "network_marginal_gains"]
 
@@ -188,12 +190,6 @@ def labelled_reach(
         n_sources=len(np.unique(nod)),
     )
     return reach, rem, own
-
-
-def _polygonal(g: NDArray[np.object_]) -> NDArray[np.object_]:
-    from geo.indicator import _polygonal as poly
-
-    return poly(g)
 
 
 def _uncovered(
@@ -399,20 +395,9 @@ def _gain_frame(
         out["scope"] == "district", total, out["residential_m2"].astype(float)
     )
     out["gain_pp"] = 100.0 * out["gain_m2"] / out["residential_m2"].where(out["residential_m2"] > 0)
-    out["rank"] = (
-        out.groupby(["scope", "unit_code"])["gain_m2"]
-        .rank(method="min", ascending=False, na_option="keep")
-        .astype("Int64")
-    )
     e = euc[["project_id", "scope", "unit_code", "gain_m2", "gain_pp"]].rename(
         columns={"gain_m2": "euclidean_gain_m2", "gain_pp": "euclidean_gain_pp"}
     )
     out = out.merge(e, on=["project_id", "scope", "unit_code"], how="left")
     out["method"] = "network"
-    out = out.sort_values(
-        ["scope", "unit_code", "gain_m2", "project_id"],
-        ascending=[True, True, False, True],
-        na_position="last",
-        kind="stable",
-    ).reset_index(drop=True)
-    return out[[*cols, "method"]]
+    return rank_gains(out)[[*cols, "method"]]

@@ -399,21 +399,28 @@ def marginal_gains(
                 }
             )
     out = pd.DataFrame(rows, columns=[c for c in GAIN_COLUMNS if c not in ("rank",)])
+    out["variant"] = variant
+    out["rule_id"] = rule.id
+    out["year"] = int(year)
+    return rank_gains(out)[list(GAIN_COLUMNS)]
+
+
+def rank_gains(gains: pd.DataFrame) -> pd.DataFrame:
+    """``gains`` with ``rank`` (1 = largest ``gain_m2`` within each ``scope`` × ``unit_code``,
+    ties share the smaller rank, NaN gains unranked), sorted by scope, unit, gain (largest
+    first) and project id; the order of every gain table."""
+    out = gains.copy()
     out["rank"] = (
         out.groupby(["scope", "unit_code"])["gain_m2"]
         .rank(method="min", ascending=False, na_option="keep")
         .astype("Int64")
     )
-    out["variant"] = variant
-    out["rule_id"] = rule.id
-    out["year"] = int(year)
-    out = out.sort_values(
+    return out.sort_values(
         ["scope", "unit_code", "gain_m2", "project_id"],
         ascending=[True, True, False, True],
         na_position="last",
         kind="stable",
     ).reset_index(drop=True)
-    return out[list(GAIN_COLUMNS)]
 
 
 def scenario_parks(

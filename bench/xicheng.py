@@ -13,7 +13,7 @@ Two study areas side by side:
 
 For each Euclidean rule set it times :func:`greenmap.analysis.coverage_table` (parks of the rule,
 radii, the engine, per-街道 and per-block breakdowns with certified arc error bounds), cold (the
-per-park certificates of :mod:`geo.arcerror` cleared first) and warm (median of ``--repeat``: the
+per-park certificates of :mod:`geo.arccert` cleared first) and warm (median of ``--repeat``: the
 certificates are memoised per park, as in a running web map), beside :func:`geo.coverage.covered_area`
 alone and :func:`geo.coverage.coverage` (rate with bound). Network rule sets (``[network]`` table) are
 listed but not timed here. Writes ``bench/results/xicheng.json``.
@@ -38,7 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from geo import arcerror  # noqa: E402
+from geo import arccert  # noqa: E402
 from geo.coverage import coverage, covered_area  # noqa: E402
 from geo.rules import assign_radii  # noqa: E402
 from greenmap import analysis  # noqa: E402
@@ -68,7 +68,7 @@ def _median_ms(fn: Callable[[], object], repeat: int) -> tuple[float, list[float
 
 
 def _cold_ms(fn: Callable[[], object]) -> float:
-    arcerror._CACHE.clear()
+    arccert._CACHE.clear()
     t0 = _clock()
     fn()
     return (_clock() - t0) * 1000

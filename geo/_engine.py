@@ -14,7 +14,8 @@ import shapely
 from numpy.typing import NDArray
 
 from geo._common import FloatArray
-from geo.arcerror import _convex_pieces, _nonconvex, park_certificates
+from geo.arccert import park_certificates
+from geo.arcerror import convex_pieces, is_nonconvex
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class _Parks:
 def _park_info(parr: NDArray[np.object_], q: int) -> _Parks:
     n = len(parr)
     tid = shapely.get_type_id(parr)
-    nonconvex = _nonconvex(parr)
+    nonconvex = is_nonconvex(parr)
     point = tid == 0
     convex_poly = (tid == 3) & ~nonconvex
     cen = shapely.centroid(parr)
@@ -351,7 +352,7 @@ class _Engine:
                 touched[np.unique(self.tree.query(sa[live])[1])] = True
             if touched.any():
                 good = np.flatnonzero(ok)
-                pieces, r_in, _, _ = _convex_pieces(parr[bad], r[bad], q)
+                pieces, r_in, _, _ = convex_pieces(parr[bad], r[bad], q)
                 geoms = np.concatenate([parr[good], pieces]).astype(object)
                 radii = np.concatenate([r[good], r_in])
                 sa_in = np.concatenate([sa[good], shapely.buffer(pieces, r_in, quad_segs=q)])

@@ -31,7 +31,7 @@ Arc error
     Xicheng: about 8 of 50 non-convex parks >= 5,000 m², by up to ~1 m).
     :func:`covered_area_bracket` (used by :func:`coverage` and
     :func:`geo.indicator.coverage_table`) therefore does not assume; it *certifies* every park's
-    buffers from GEOS's output (:mod:`geo.arcerror`):
+    buffers from GEOS's output (:mod:`geo.arcerror`, :mod:`geo.arccert`):
 
     * outer: the radius ``r * r / d0`` with ``d0`` the exact distance from the boundary of the
       buffer at ``r`` to the park (the park's worst chord), checked with one more exact distance
@@ -223,10 +223,10 @@ def covered_area_bracket(
     ``cov`` is :func:`covered_area` (GEOS buffers, as GeoPandas/PostGIS). The area covered with
     true distances, ``area(d ∩ ⋃ {y : dist(y, park_i) <= r_i})``, lies in ``[cov_in, cov_out]``:
 
-    * ``cov_out`` uses, per park, the radius :func:`geo.arcerror.certified_outer_radii` proves to
+    * ``cov_out`` uses, per park, the radius :func:`geo.arccert.certified_outer_radii` proves to
       give a buffer containing the true one (one exact boundary-to-park distance per park);
     * ``cov_in`` is ``cov`` where every GEOS buffer involved is proved inside the true buffer
-      (:func:`geo.arcerror.certified_inner`; points and convex parks always are); parcels
+      (:func:`geo.arccert.certified_inner`; points and convex parks always are); parcels
       touched by a buffer GEOS grew by simplifying a shallow concavity are recomputed with
       that park's convex pieces (:func:`bracket_parks`).
 

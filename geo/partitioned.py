@@ -58,7 +58,7 @@ import pyproj
 import shapely
 from numpy.typing import NDArray
 
-from geo.arcerror import park_certificates
+from geo.arccert import park_certificates
 from geo.coverage import DEFAULT_QUAD_SEGS, covered_area, outer_radius_factor
 
 __all__ = [

@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from geo import crs as gcrs
+from geo import datums as gdatums
 from layers.errors import LayerError, Problem
 from layers.schema import GEOMETRY_QUALITIES, SCHEMAS, LayerSchema
 from layers.studyarea import DEFAULT_AREA, StudyArea, load_study_area, resolve_area
@@ -232,7 +232,7 @@ def _convert_crs(
                 ]
             )
         out = gdf.set_crs("EPSG:4326", allow_override=True)
-        out = gcrs.convert_gdf(out, src, "wgs84")
+        out = gdatums.convert_gdf(out, src, "wgs84")
         label = "GCJ-02" if src == "gcj02" else "BD-09"
         changes.append(f"converted coordinates from {label} to WGS-84 (EPSG:4326)")
         return out

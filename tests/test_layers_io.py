@@ -12,7 +12,7 @@ import pytest
 import shapely
 
 import layers
-from geo import crs as gcrs
+from geo import datums as gdatums
 from layers import LayerError, load_file
 
 # A point inside Xicheng (WGS-84) and a small square around it.
@@ -221,7 +221,7 @@ def test_projected_without_crs_needs_declaration(tmp_path: Path) -> None:
 
 def test_gcj02_import_is_converted(tmp_path: Path) -> None:
     gdf = _parks(1)
-    glon, glat = gcrs.wgs84_to_gcj02(np.array([LON]), np.array([LAT]))
+    glon, glat = gdatums.wgs84_to_gcj02(np.array([LON]), np.array([LAT]))
     gdf.geometry = [shapely.Point(glon[0], glat[0]).buffer(0.0005)]
     res = load_file(_write(gdf, tmp_path / "g.geojson"), "parks", source_crs="gcj02")
     c = res.gdf.geometry.iloc[0].centroid

@@ -305,7 +305,7 @@ def layers_index() -> Response:
 def _display(gdf: gpd.GeoDataFrame, datum: str) -> gpd.GeoDataFrame:
     if datum == "wgs84" or gdf.empty:
         return gdf
-    from geo.crs import convert_gdf
+    from geo.datums import convert_gdf
 
     g = np.asarray(gdf.geometry.values)
     gdf = gdf[~(shapely.is_missing(g) | shapely.is_empty(g))]

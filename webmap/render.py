@@ -296,10 +296,10 @@ def _basemap(m: folium.Map, basemap: str, tianditu_key: str | None) -> None:
 
 
 def _to_display(gdf: gpd.GeoDataFrame, basemap: str) -> gpd.GeoDataFrame:
-    """Overlays on the AMap basemap are shifted to GCJ-02 (``geo.crs.convert_gdf``)."""
+    """Overlays on the AMap basemap are shifted to GCJ-02 (``geo.datums.convert_gdf``)."""
     if basemap != "amap" or gdf.empty:
         return gdf
-    from geo.crs import convert_gdf
+    from geo.datums import convert_gdf
 
     return convert_gdf(_with_geometry(gdf), "wgs84", "gcj02")
 

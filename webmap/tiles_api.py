@@ -128,7 +128,7 @@ class TileService:
         else:
             gdf = svc.layer(layer)
         if datum == "gcj02" and len(gdf):
-            from geo.crs import convert_gdf
+            from geo.datums import convert_gdf
 
             g = np.asarray(gdf.geometry.values)
             gdf = convert_gdf(gdf[~(shapely.is_missing(g) | shapely.is_empty(g))], "wgs84", "gcj02")

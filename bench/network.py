@@ -22,7 +22,7 @@ extrapolated linearly, the final union and overlay counted once as measured on t
 lower bound, ``*_extrapolated_s``).
 ``engine``
     :func:`geo.netcoverage.network_service` (access points, one Dijkstra run, exact cuts) and
-    :func:`geo.netcoverage.network_covered_area` of the residential land: the network rate. The
+    :func:`geo.netoverlay.network_covered_area` of the residential land: the network rate. The
     previous coverage step (:func:`geo.coverage.covered_area` with the street buffers as parks)
     is timed beside it (``generic_coverage_s``) and its largest difference per parcel reported
     (``generic_max_abs_diff_m2``: floating-point noise).
@@ -217,7 +217,8 @@ def _per_park_exact(graph: Any, parks: Any, residential: Any, sample: int | None
 
 def _engine(graph: Any, parks: Any, residential: Any) -> dict[str, Any]:
     from geo.coverage import covered_area
-    from geo.netcoverage import network_covered_area, network_service
+    from geo.netcoverage import network_service
+    from geo.netoverlay import network_covered_area
 
     t = time.perf_counter()
     net = network_service(graph, parks, catchment_m=CATCHMENT_M)

@@ -12,8 +12,10 @@ the park) and GHSCI (pseudo-entrances every 20 m along the boundary within 30 m 
     street within ``max_distance_m``; the snap leg is the point's *offset*;
 ``entrance``
     tagged entrances (points), snapped to the nearest street within ``max_distance_m``; the offset
-    is the distance from the park to the entrance plus the snap leg. A park that has tagged
-    entrances gets only those (walled parks: no crossings, inside nodes or pseudo-entrances).
+    is the distance from the park to the entrance plus the snap leg. With ``tagged="only"`` (the
+    default) a park that has tagged entrances gets only those (walled parks: no crossings, inside
+    nodes or pseudo-entrances); ``"add"`` gives it the other kinds as well, ``"ignore"`` drops the
+    tagged entrances (the ``[network] tagged_entrances`` rule field, :mod:`geo.netrules`).
 
 Every access point is a position on an edge (``edge``, ``t`` metres from the edge's ``u`` end) with
 an ``offset`` (m) that the walk distance starts at. Counting the offset keeps network distance
@@ -28,13 +30,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from geo.netgraph import StreetGraph
+from geo.netrules import TAGGED_ENTRANCES
 
-__all__ = ["AccessPoints", "access_points"]
+__all__ = ["TAGGED_MODES", "AccessPoints", "access_points"]
 
 KINDS = ("crossing", "inside", "pseudo", "entrance")
+#: How tagged entrances are used: the only access of their park, added to the other kinds, unused.
+TAGGED_MODES = TAGGED_ENTRANCES
 
 
 @dataclass
@@ -122,6 +127,8 @@ def access_points(
     max_distance_m: float = 30.0,
     spacing_m: float = 20.0,
     entrances: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    entrance_park: ArrayLike | None = None,
+    tagged: str = "only",
 ) -> AccessPoints:
     """All access points of all parks, in one vectorised pass.
 
@@ -138,6 +145,14 @@ def access_points(
         boundary length divided evenly, never more than this.
     entrances : GeoDataFrame or GeoSeries, optional
         Tagged entrance points; each belongs to the nearest park within ``max_distance_m``.
+    entrance_park : array-like of int, optional
+        The row position of the park each entrance belongs to instead (``-1``: none), e.g. when
+        ``parks`` holds the same park several times (:mod:`geo.netgains`); one entrance per row,
+        repeat a point to give it to several parks. Still only within ``max_distance_m``.
+    tagged : {"only", "add", "ignore"}
+        ``only``: a park with tagged entrances is reached only through them (walled parks);
+        ``add``: through them and its crossings, inside nodes and pseudo-entrances; ``ignore``:
+        the entrances are not used.
 
     Returns
     -------
@@ -153,11 +168,17 @@ def access_points(
     >>> ap = access_points(build_graph(e), parks, spacing_m=20)
     >>> sorted(set(ap.kind)), sorted(ap.t[ap.kind == "crossing"].tolist())
     (['crossing', 'pseudo'], [50.0, 60.0])
+    >>> gate = gpd.GeoSeries(shapely.points([(5, 10)]), crs="EPSG:4548")
+    >>> [sorted(set(access_points(build_graph(e), parks, entrances=gate, tagged=m).kind))
+    ...  for m in TAGGED_MODES]
+    [['entrance'], ['crossing', 'entrance', 'pseudo'], ['crossing', 'pseudo']]
     """
     if spacing_m <= 0 or max_distance_m < 0:
         raise ValueError(
             f"spacing_m must be > 0 and max_distance_m ≥ 0 (got {spacing_m}, {max_distance_m})"
         )
+    if tagged not in TAGGED_MODES:
+        raise ValueError(f"tagged must be one of {', '.join(TAGGED_MODES)}, got {tagged!r}")
     pg = np.asarray(
         parks.geometry.values if isinstance(parks, gpd.GeoDataFrame) else parks.values, dtype=object
     )
@@ -167,23 +188,37 @@ def access_points(
     tree = shapely.STRtree(lines)
     parts: list[AccessPoints] = []
 
-    tagged = np.zeros(len(pg), dtype=bool)
-    if entrances is not None and len(entrances):
+    walled = np.zeros(len(pg), dtype=bool)
+    if entrances is not None and len(entrances) and tagged != "ignore":
         eg = np.asarray(
             entrances.geometry.values
             if isinstance(entrances, gpd.GeoDataFrame)
             else entrances.values,
             dtype=object,
         )
-        eg = eg[~(shapely.is_missing(eg) | shapely.is_empty(eg))]
-        ptree = shapely.STRtree(pg)
-        (ei, pj), d_park = ptree.query_nearest(
-            eg, max_distance=max_distance_m, return_distance=True, all_matches=False
-        )
+        ok = ~(shapely.is_missing(eg) | shapely.is_empty(eg))
+        if entrance_park is None:
+            eg = eg[ok]
+            (ei, pj), d_park = shapely.STRtree(pg).query_nearest(
+                eg, max_distance=max_distance_m, return_distance=True, all_matches=False
+            )
+        else:
+            own = np.asarray(entrance_park, dtype=np.intp)
+            if own.shape != (len(eg),) or (own >= len(pg)).any():
+                raise ValueError(
+                    f"entrance_park: one park row (< {len(pg)}) or -1 per entrance "
+                    f"({len(eg)}), got shape {own.shape}"
+                )
+            ei = np.flatnonzero(ok & (own >= 0))
+            pj = own[ei]
+            d_park = shapely.distance(eg[ei], pg[pj])
+            near = d_park <= max_distance_m
+            ei, pj, d_park = ei[near], pj[near], d_park[near]
         (si, ej), d_snap = tree.query_nearest(
             eg[ei], max_distance=max_distance_m, return_distance=True, all_matches=False
         )
-        tagged[np.unique(pj)] = True
+        if tagged == "only":
+            walled[np.unique(pj)] = True
         if len(si):
             t = shapely.line_locate_point(lines[ej], eg[ei][si])
             parts.append(
@@ -195,7 +230,7 @@ def access_points(
                     kind=np.full(len(si), "entrance", dtype=object),
                 )
             )
-    free = np.flatnonzero(~tagged)
+    free = np.flatnonzero(~walled)
     pgf = pg[free]
     poly = np.isin(shapely.get_type_id(pgf), (3, 6))
     # crossings: street edges meeting the park boundary

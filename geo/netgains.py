@@ -6,7 +6,8 @@ serves (the service of all *other* baseline parks removed). :func:`network_margi
 computes every project's gain without a Python loop over projects, parks or nodes:
 
 1. access points of the baseline parks and the counted projects, one pass
-   (:func:`geo.netaccess.access_points`); :func:`geo.netengine.network_reach` of all of them
+   (:func:`geo.netaccess.access_points`; tagged entrances by park row,
+   :func:`geo.netentrances.entrance_owners`); :func:`geo.netengine.network_reach` of all of them
    gives the split graph (every access point a node; its own search is held to the access
    offsets, a few tens of metres);
 2. *labels*: ``0`` = the baseline; ``1 … P`` = each counted project alone; then one label per
@@ -20,8 +21,8 @@ computes every project's gain without a Python loop over projects, parks or node
    each label's sources are those its own run would give);
 4. the uncovered land ``parcel − ⋃ buffers`` of the baseline (and, for in-baseline projects, of
    "the baseline without it" on the parcels the project reaches) comes from
-   :func:`geo.netcoverage.parcel_unions`, and the gains from one labelled
-   :func:`geo.netcoverage.network_covered_area` per kind of project (outside / inside the
+   :func:`geo.netoverlay.parcel_unions`, and the gains from one labelled
+   :func:`geo.netoverlay.network_covered_area` per kind of project (outside / inside the
    baseline), per (project, parcel) pair, summed per 街道.
 
 Memory: the distance matrix is dense, ``L × n`` float64 with ``L = 1 + P + P_in`` labels and
@@ -48,14 +49,12 @@ from scipy.sparse import csgraph
 from geo.coverage import DEFAULT_QUAD_SEGS, normalise_demand
 from geo.indicator import _polygonal
 from geo.netaccess import AccessPoints, access_points
-from geo.netcoverage import (
-    _euclidean_rule,
-    network_covered_area,
-    parcel_unions,
-    service_sources,
-)
+from geo.netcoverage import service_sources
 from geo.netengine import _BASE, _END_TOL, Reach, network_reach
+from geo.netentrances import entrance_owners
 from geo.netgraph import StreetGraph, edge_matrix
+from geo.netoverlay import network_covered_area, parcel_unions
+from geo.nettable import euclidean_rule
 from geo.rules import RuleSet
 from geo.scenarios import rank_gains
 
@@ -215,6 +214,7 @@ def network_marginal_gains(
     historic_blocks: gpd.GeoDataFrame | None = None,
     include_planned: bool = False,
     by: str = "subdistrict_code",
+    entrances: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
 ) -> pd.DataFrame:
     """Each green project's own gain under a network rule, with the Euclidean gain beside.
 
@@ -226,6 +226,13 @@ def network_marginal_gains(
     serves. All projects in one Dijkstra call and a few vectorised overlays (see the module
     docstring; no loop over projects). Gains per 街道 of at most :data:`NOISE_M2` are overlay
     rounding and give no row. Metric CRS; m² and percentage points.
+
+    ``entrances`` (tagged entrance points, used as the rule's ``network.tagged_entrances`` says)
+    are given to the parks of each label as in the run of "the baseline plus that project"
+    (:func:`geo.netentrances.entrance_owners`): a baseline park keeps its entrances in every label,
+    an in-baseline project's entrances leave with it (they are not lent to a neighbour), and an
+    entrance within reach of a baseline park and a project goes to the nearer of the two in the
+    project's label while the baseline park keeps it in the others.
 
     Returns
     -------
@@ -245,7 +252,7 @@ def network_marginal_gains(
         residential,
         parks,
         projects,
-        _euclidean_rule(rule),
+        euclidean_rule(rule),
         year,
         historic_blocks=historic_blocks,
         include_planned=include_planned,
@@ -282,9 +289,10 @@ def network_marginal_gains(
     base_id = base["park_id"].astype(str).to_numpy()
     members = gpd.GeoDataFrame(
         {
+            "park_id": np.concatenate([base_id, pid]),
             "radius_m": np.concatenate(
                 [base["radius_m"].to_numpy(float), cp["radius_m"].to_numpy(float)]
-            )
+            ),
         },
         geometry=np.concatenate(
             [
@@ -301,11 +309,28 @@ def network_marginal_gains(
     o_rows, o_parks = np.nonzero(base_id[None, :] != pid[q_of][:, None])
     m_label = np.concatenate([np.zeros(nb, np.intp), 1 + np.arange(npj), oth_lab[o_rows]])
     m_park = np.concatenate([np.arange(nb), nb + np.arange(npj), o_parks])
+    # tagged entrances by park row: the in-baseline projects' rows repeat baseline parks, whose
+    # entrances the nearest-park rule of access_points would give to one copy only
+    b_of = pd.Series(np.arange(nb), index=base_id)
+    b_of = b_of[~b_of.index.duplicated()]
+    same_as = np.concatenate(
+        [np.full(nb, -1), np.where(in_base, b_of.reindex(pid).fillna(-1).to_numpy(), -1)]
+    ).astype(np.intp)
+    e_pos, e_row = entrance_owners(
+        entrances,
+        members,
+        np.arange(nb + npj) < nb,
+        same_as,
+        max_distance_m=net_p.access_max_distance_m,
+    )
     ap = access_points(
         graph,
         members,
         max_distance_m=net_p.access_max_distance_m,
         spacing_m=net_p.entrance_spacing_m,
+        entrances=entrances.iloc[e_pos] if entrances is not None and len(e_pos) else None,
+        entrance_park=e_row if len(e_pos) else None,
+        tagged=net_p.tagged_entrances,
     )
     n_lab = 1 + npj + len(q_of)
     reach, rem, own = labelled_reach(graph, ap, members["radius_m"], m_label, m_park, n_lab)

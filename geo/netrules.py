@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["NETWORK_KEYS", "NetworkParams"]
+__all__ = ["NETWORK_KEYS", "TAGGED_ENTRANCES", "NetworkParams"]
 
 NETWORK_KEYS = frozenset(
     {
@@ -22,8 +22,12 @@ NETWORK_KEYS = frozenset(
         "walk_speed_m_per_min",
         "speed_source",
         "method_citation",
+        "tagged_entrances",
     }
 )
+#: Allowed ``tagged_entrances`` values (``tagged`` of :func:`geo.netaccess.access_points`): tagged
+#: entrances are the only access of their park, are added to its other access points, are unused.
+TAGGED_ENTRANCES = ("only", "add", "ignore")
 
 
 @dataclass(frozen=True)
@@ -46,14 +50,22 @@ class NetworkParams:
         Where the speed comes from (or why it is derived).
     method_citation : str
         Citation of the network method.
+    tagged_entrances : {"only", "add", "ignore"}
+        How a park's tagged entrances are used: ``only`` (default) the park is reached only through
+        them (walled parks); ``add`` through them and the usual pseudo-entrances, street crossings
+        and street nodes inside; ``ignore`` not at all (pseudo-entrances etc. only).
 
     Examples
     --------
     >>> p = []
     >>> NetworkParams.parse({"catchment_m": 50}, p), p
-    (NetworkParams(access_max_distance_m=30.0, entrance_spacing_m=20.0, catchment_m=50.0, walk_speed_m_per_min=None, speed_source='', method_citation=''), [])
+    (NetworkParams(access_max_distance_m=30.0, entrance_spacing_m=20.0, catchment_m=50.0, walk_speed_m_per_min=None, speed_source='', method_citation='', tagged_entrances='only'), [])
     >>> _ = NetworkParams.parse({"entrance_spacing_m": 5, "x": 1}, p); p
-    [('network.x', 'unknown field (allowed: access_max_distance_m, catchment_m, entrance_spacing_m, method_citation, speed_source, walk_speed_m_per_min)'), ('network.entrance_spacing_m', 'must be between 20 and 50 (GHSCI-style pseudo-entrances), got 5')]
+    [('network.x', 'unknown field (allowed: access_max_distance_m, catchment_m, entrance_spacing_m, method_citation, speed_source, tagged_entrances, walk_speed_m_per_min)'), ('network.entrance_spacing_m', 'must be between 20 and 50 (GHSCI-style pseudo-entrances), got 5')]
+    >>> p = []; _ = NetworkParams.parse({"tagged_entrances": "gates"}, p); p
+    [('network.tagged_entrances', "must be one of 'only', 'add', 'ignore', got 'gates'")]
+    >>> NetworkParams.parse({"tagged_entrances": "add"}, p).to_dict()["tagged_entrances"]
+    'add'
     """
 
     access_max_distance_m: float = 30.0
@@ -62,6 +74,7 @@ class NetworkParams:
     walk_speed_m_per_min: float | None = None
     speed_source: str = ""
     method_citation: str = ""
+    tagged_entrances: str = "only"
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -75,6 +88,8 @@ class NetworkParams:
             d["speed_source"] = self.speed_source
         if self.method_citation:
             d["method_citation"] = self.method_citation
+        if self.tagged_entrances != "only":
+            d["tagged_entrances"] = self.tagged_entrances
         return d
 
     @classmethod
@@ -122,7 +137,11 @@ class NetworkParams:
                 p.append((f"network.{key}", f"must be a string, got {v!r}"))
                 v = ""
             texts[key] = v
+        tagged = d.get("tagged_entrances", "only")
+        if tagged not in TAGGED_ENTRANCES:
+            allowed = ", ".join(repr(x) for x in TAGGED_ENTRANCES)
+            p.append(("network.tagged_entrances", f"must be one of {allowed}, got {tagged!r}"))
         if len(p) > n0:
             return None
         assert amd is not None and sp is not None and c is not None
-        return cls(amd, sp, c, ws, texts["speed_source"], texts["method_citation"])
+        return cls(amd, sp, c, ws, texts["speed_source"], texts["method_citation"], str(tagged))

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from geo.netcoverage import network_coverage_table
 from geo.netgains import network_marginal_gains
 from geo.netgraph import StreetGraph
+from geo.nettable import network_coverage_table
 from geo.rules import RuleSet
 from layers.errors import LayerError, Problem
 from layers.network_io import street_graph
@@ -90,7 +90,9 @@ def entrances_used(
     """The tagged entrances a network rule uses, the access points by kind, and the note saying so.
 
     Entrances come from the area's optional ``entrances`` layer; those of a park the rule does not
-    count (by ``park_id``) are left out, so they cannot be taken for a neighbouring park's.
+    count (by ``park_id``) are left out, so they cannot be taken for a neighbouring park's
+    (:func:`geo.netentrances.entrances_for`). They are used as the rule's
+    ``network.tagged_entrances`` says; ``use_entrances=False`` is ``"ignore"`` (none given).
 
     Returns
     -------
@@ -99,10 +101,12 @@ def entrances_used(
         (``entrance``, ``pseudo``, ``crossing``, ``inside``) and the note.
     """
     from geo.netaccess import access_points
+    from geo.netentrances import entrances_for
     from geo.scenarios import scenario_parks
 
     assert rule.network is not None
-    ent = study.optional("entrances") if use_entrances else None
+    mode = rule.network.tagged_entrances if use_entrances else "ignore"
+    area_ent = study.optional("entrances")
     assigned = scenario_parks(
         study["parks"],
         rule,
@@ -111,32 +115,40 @@ def entrances_used(
         include_planned=include_planned,
         historic_blocks=study.get("historic_blocks"),
     )
-    if ent is not None and "park_id" in ent.columns and ent["park_id"].notna().any():
-        ids = set(assigned["park_id"].astype(str)) if "park_id" in assigned.columns else set()
-        ent = ent[ent["park_id"].isna() | ent["park_id"].astype(str).isin(ids)]
+    ent = None if mode == "ignore" else entrances_for(area_ent, assigned)
     ap = access_points(
         graph,
         assigned,
         max_distance_m=rule.network.access_max_distance_m,
         spacing_m=rule.network.entrance_spacing_m,
-        entrances=ent if ent is not None and len(ent) else None,
+        entrances=ent,
+        tagged=mode,
     )
     kinds = pd.Series(ap.kind).value_counts()
     counts = {k: int(kinds.get(k, 0)) for k, _ in _KIND_LABELS}
     split = ", ".join(f"{counts[k]} {label}" for k, label in _KIND_LABELS)
     if not use_entrances:
         note = f"tagged entrances not used: pseudo-entrances only; access points: {split}"
-    elif study.optional("entrances") is None:
+    elif area_ent is None:
         note = f"{NO_ENTRANCES_NOTE}; access points: {split}"
+    elif mode == "ignore":
+        note = (
+            "tagged entrances not used (rule: network.tagged_entrances = ignore): "
+            f"pseudo-entrances only; access points: {split}"
+        )
     else:
-        total = len(study.optional("entrances"))  # type: ignore[arg-type]
         given = 0 if ent is None else len(ent)
         parks = len(set(ap.park[ap.kind == "entrance"].tolist()))
-        note = (
-            f"tagged entrances: {counts['entrance']} used ({given} of the area's {total} belong to "
-            f"counted parks; {parks} park(s) reached only through them); access points: {split}"
+        how = (
+            "reached only through them"
+            if mode == "only"
+            else "reached through them and their pseudo-entrances"
         )
-    return (ent if ent is not None and len(ent) else None), counts, note
+        note = (
+            f"tagged entrances: {counts['entrance']} used ({given} of the area's {len(area_ent)} "
+            f"belong to counted parks; {parks} park(s) {how}); access points: {split}"
+        )
+    return ent, counts, note
 
 
 def coverage_table(
@@ -149,7 +161,7 @@ def coverage_table(
 ) -> pd.DataFrame:
     """The network (or barrier-cut Euclidean) coverage table with the Euclidean figures beside.
 
-    See :func:`geo.netcoverage.network_coverage_table` for the columns; the network's notes
+    See :func:`geo.nettable.network_coverage_table` for the columns; the network's notes
     (e.g. "drive network: walking distances are upper bounds") and how many tagged entrances and
     access points of each kind were used are in every row's ``note`` (``attrs``: ``access_kinds``,
     ``n_entrances``). ``use_entrances=False`` ignores the area's tagged entrances (pseudo-entrances
@@ -210,17 +222,47 @@ def coverage_table(
 
 
 def marginal_gains(
-    study: Study, rule: RuleSet, *, year: int = 2025, include_planned: bool = True
+    study: Study,
+    rule: RuleSet,
+    *,
+    year: int = 2025,
+    include_planned: bool = True,
+    use_entrances: bool = True,
 ) -> pd.DataFrame:
     """Each green project's network gain, Euclidean gain beside (see
-    :func:`geo.netgains.network_marginal_gains`)."""
-    return network_marginal_gains(
+    :func:`geo.netgains.network_marginal_gains`), with the area's tagged entrances.
+
+    ``attrs``: ``note`` (the tagged entrances and access points of the parks of ``year``, as in
+    :func:`coverage_table`), ``access_kinds`` and ``n_entrances`` (of those parks);
+    ``use_entrances=False`` ignores the entrances.
+    """
+    assert rule.network is not None
+    graph = graph_of(study, use_barriers=bool(rule.barriers))
+    # the note for the parks of the year; the gains get the area's entrances, given to each
+    # project's label by geo.netentrances.entrance_owners (a project outside the baseline is no park
+    # of the year, yet its gates count for its own gain)
+    used, kinds, note = entrances_used(
+        study,
+        rule,
+        graph,
+        year=year,
+        include_planned=include_planned,
+        use_entrances=use_entrances,
+    )
+    out = network_marginal_gains(
         study["residential"],
         study["parks"],
         study["projects"],
         rule,
         year,
-        graph_of(study, use_barriers=bool(rule.barriers)),
+        graph,
         historic_blocks=study.get("historic_blocks"),
         include_planned=include_planned,
+        entrances=study.optional("entrances") if use_entrances else None,
     )
+    out.attrs = {
+        "note": note,
+        "access_kinds": kinds,
+        "n_entrances": 0 if used is None else len(used),
+    }
+    return out

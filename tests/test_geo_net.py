@@ -20,14 +20,11 @@ from shapely.ops import substring
 from geo.coverage import covered_area
 from geo.netaccess import AccessPoints, access_points
 from geo.netbarriers import apply_barriers, cut_by_barriers, walkable_mask
-from geo.netcoverage import (
-    network_coverage_table,
-    network_covered_area,
-    network_service,
-    service_sources,
-)
+from geo.netcoverage import network_service, service_sources
 from geo.netengine import network_reach, substrings
 from geo.netgraph import build_graph
+from geo.netoverlay import network_covered_area
+from geo.nettable import network_coverage_table
 from geo.rules import RuleSet
 
 CRS = "EPSG:4548"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from geo.crs import metric_crs_for
-from geo.netcoverage import network_coverage_table
+from geo.nettable import network_coverage_table
 from layers.network_io import read_network, street_graph
 from layers.rules import load_rule
 from tests._shared import GRAPHML, needs_realdata

@@ -20,16 +20,12 @@ from shapely import LineString, box
 
 from geo.coverage import DEFAULT_QUAD_SEGS
 from geo.netaccess import access_points
-from geo.netcoverage import (
-    _euclidean_rule,
-    network_covered_area,
-    network_service,
-    service_area_polygons,
-    service_sources,
-)
+from geo.netcoverage import network_service, service_area_polygons, service_sources
 from geo.netengine import network_reach
 from geo.netgains import NOISE_M2, labelled_reach, network_marginal_gains
 from geo.netgraph import StreetGraph, build_graph
+from geo.netoverlay import network_covered_area
+from geo.nettable import euclidean_rule
 from geo.rules import RuleSet
 from tests._shared import needs_realdata
 
@@ -79,7 +75,7 @@ def loop_gains(
         residential,
         parks,
         projects,
-        _euclidean_rule(rule),
+        euclidean_rule(rule),
         year,
         historic_blocks=historic_blocks,
         include_planned=include_planned,

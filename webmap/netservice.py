@@ -16,8 +16,10 @@ import shapely
 
 from geo.coverage import DEFAULT_QUAD_SEGS
 from geo.netbarriers import cut_by_barriers
-from geo.netcoverage import network_coverage_table, network_service, service_area_polygons
+from geo.netcoverage import network_service, service_area_polygons
+from geo.netentrances import entrances_for
 from geo.netgraph import StreetGraph
+from geo.nettable import network_coverage_table
 
 if TYPE_CHECKING:
     from webmap.service import MapService
@@ -49,6 +51,17 @@ def _layer(svc: MapService, name: str) -> gpd.GeoDataFrame | None:
 
 def _barriers(svc: MapService) -> gpd.GeoDataFrame | None:
     return _layer(svc, "barriers")
+
+
+def _entrances(
+    svc: MapService, rule: Any, parks: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame | gpd.GeoSeries | None:
+    """The area's tagged entrances the rule uses (those of uncounted parks left out), as the
+    analyst API does (:func:`greenmap.netanalysis.entrances_used`); ``None`` when there are none
+    or the rule ignores them."""
+    if rule.network is None or rule.network.tagged_entrances == "ignore":
+        return None
+    return entrances_for(_layer(svc, "entrances"), parks)
 
 
 def graph(svc: MapService, rule: Any) -> StreetGraph:
@@ -94,6 +107,8 @@ def served(svc: MapService, rule_id: str, year: int | None) -> shapely.Geometry:
                 catchment_m=p.catchment_m,
                 max_distance_m=p.access_max_distance_m,
                 spacing_m=p.entrance_spacing_m,
+                entrances=_entrances(svc, rule, pr),
+                tagged=p.tagged_entrances,
             ).sources
             return service_area_polygons(src, quad_segs=qs)
         sa = shapely.buffer(
@@ -148,6 +163,7 @@ def coverage_table(svc: MapService, rule_id: str, year: int | None) -> pd.DataFr
     rule = svc.rule(rule_id)
     hb = svc._metric("historic_blocks") if svc.try_layer("historic_blocks") is not None else None
     g = graph(svc, rule) if rule.network is not None else None
+    ent = _entrances(svc, rule, svc.assigned(rule_id, year)) if g is not None else None
     return network_coverage_table(
         svc._metric("residential"),
         svc._metric("parks"),
@@ -158,5 +174,6 @@ def coverage_table(svc: MapService, rule_id: str, year: int | None) -> pd.DataFr
         subdistricts=svc._metric("subdistricts"),
         historic_blocks=hb,
         barriers=None if g is not None else _barriers(svc),
+        entrances=ent,
         notes=list(g.notes) if g is not None else None,
     )

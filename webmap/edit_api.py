@@ -171,7 +171,11 @@ def _too_large(err: RequestEntityTooLarge) -> Response:
 @edit_api.errorhandler(sqlite3.OperationalError)
 def _busy(err: sqlite3.OperationalError) -> Response:
     current_app.logger.warning("store busy: %s", err)
-    resp = _error(503, "busy", "the store is busy; try again")
+    return _retry_later("the store is busy; try again")
+
+
+def _retry_later(message: str) -> Response:
+    resp = _error(503, "busy", message)
     resp.headers["Retry-After"] = "1"
     return resp
 
@@ -182,9 +186,7 @@ try:  # PostgreSQL back end: connection lost or lock timeout -> 503 as well
     @edit_api.errorhandler(_psycopg.OperationalError)
     def _pg_busy(err: Exception) -> Response:
         current_app.logger.warning("store unavailable: %s", err)
-        resp = _error(503, "busy", "the store is unavailable; try again")
-        resp.headers["Retry-After"] = "1"
-        return resp
+        return _retry_later("the store is unavailable; try again")
 
 except ImportError:  # pragma: no cover - psycopg is optional
     pass
@@ -507,13 +509,37 @@ def _responses(*codes: str) -> dict[str, Any]:
         "428": "No version given (If-Match or version)",
         "503": "Store busy; retry",
     }
+    return {c: _json_response(text[c], {"$ref": "#/components/schemas/EditError"}) for c in codes}
+
+
+def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": _json_content(schema)}
+
+
+def _object(required: list[str], properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "object", "required": required, **extra, "properties": properties}
+
+
+def _write_op(summary: str, body_schema: dict[str, Any]) -> dict[str, Any]:
+    """A write route: editors with the CSRF header, ``If-Match``, a JSON body, EditResult."""
     return {
-        c: {
-            "description": text[c],
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EditError"}}},
-        }
-        for c in codes
+        "summary": summary,
+        "tags": ["edit"],
+        "security": [{"sessionCookie": [], "csrfHeader": []}],
+        "parameters": [_IF_MATCH],
+        "requestBody": {"required": True, "content": _json_content(body_schema)},
+        "responses": {
+            "200": _RESULT,
+            **_responses("400", "401", "403", "404", "409", "413", "428", "503"),
+        },
     }
+
+
+_PROJECT_EDIT = {"$ref": "#/components/schemas/ProjectEdit"}
 
 
 #: OpenAPI 3.0 fragment (``paths`` and ``components``) of the write API, to merge into
@@ -547,22 +573,17 @@ EDIT_OPENAPI: dict[str, Any] = {
                     },
                 ],
                 "responses": {
-                    "200": {
-                        "description": "FeatureCollection; each feature has version.",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["type", "features"],
-                                    "properties": {
-                                        "type": {"type": "string"},
-                                        "revision": {"type": "integer"},
-                                        "features": {"type": "array", "items": _FEATURE},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "200": _json_response(
+                        "FeatureCollection; each feature has version.",
+                        _object(
+                            ["type", "features"],
+                            {
+                                "type": {"type": "string"},
+                                "revision": {"type": "integer"},
+                                "features": {"type": "array", "items": _FEATURE},
+                            },
+                        ),
+                    ),
                     **_responses("400", "503"),
                 },
             }
@@ -573,45 +594,16 @@ EDIT_OPENAPI: dict[str, Any] = {
                 "summary": "一个项目 One project with its version",
                 "tags": ["edit"],
                 "responses": {
-                    "200": {
-                        "description": "Feature (ETag: version).",
-                        "content": {"application/json": {"schema": _FEATURE}},
-                    },
+                    "200": _json_response("Feature (ETag: version).", _FEATURE),
                     **_responses("404", "503"),
                 },
             },
-            "patch": {
-                "summary": "编辑项目 Edit fields and/or geometry (editors; CSRF header)",
-                "tags": ["edit"],
-                "security": [{"sessionCookie": [], "csrfHeader": []}],
-                "parameters": [_IF_MATCH],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/ProjectEdit"}}
-                    },
-                },
-                "responses": {
-                    "200": _RESULT,
-                    **_responses("400", "401", "403", "404", "409", "413", "428", "503"),
-                },
-            },
-            "put": {
-                "summary": "Same as PATCH (partial update) for clients without PATCH",
-                "tags": ["edit"],
-                "security": [{"sessionCookie": [], "csrfHeader": []}],
-                "parameters": [_IF_MATCH],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/ProjectEdit"}}
-                    },
-                },
-                "responses": {
-                    "200": _RESULT,
-                    **_responses("400", "401", "403", "404", "409", "413", "428", "503"),
-                },
-            },
+            "patch": _write_op(
+                "编辑项目 Edit fields and/or geometry (editors; CSRF header)", _PROJECT_EDIT
+            ),
+            "put": _write_op(
+                "Same as PATCH (partial update) for clients without PATCH", _PROJECT_EDIT
+            ),
         },
         "/api/edit/projects/{project_id}/history": {
             "parameters": [_PID],
@@ -620,56 +612,36 @@ EDIT_OPENAPI: dict[str, Any] = {
                 "tags": ["edit"],
                 "security": [{"sessionCookie": []}],
                 "responses": {
-                    "200": {
-                        "description": "Every version, oldest first.",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["project_id", "history"],
-                                    "properties": {
-                                        "project_id": {"type": "string"},
-                                        "history": {
-                                            "type": "array",
-                                            "items": {"$ref": "#/components/schemas/HistoryEntry"},
-                                        },
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "200": _json_response(
+                        "Every version, oldest first.",
+                        _object(
+                            ["project_id", "history"],
+                            {
+                                "project_id": {"type": "string"},
+                                "history": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/HistoryEntry"},
+                                },
+                            },
+                        ),
+                    ),
                     **_responses("401", "403", "404", "503"),
                 },
             },
         },
         "/api/edit/projects/{project_id}/restore": {
             "parameters": [_PID],
-            "post": {
-                "summary": "恢复旧版本 Restore an earlier version as a new version (editors; CSRF header)",
-                "tags": ["edit"],
-                "security": [{"sessionCookie": [], "csrfHeader": []}],
-                "parameters": [_IF_MATCH],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["version"],
-                                "additionalProperties": False,
-                                "properties": {
-                                    "version": {"type": "integer", "minimum": 1},
-                                    "expected_version": {"type": "integer", "minimum": 1},
-                                },
-                            }
-                        }
+            "post": _write_op(
+                "恢复旧版本 Restore an earlier version as a new version (editors; CSRF header)",
+                _object(
+                    ["version"],
+                    {
+                        "version": {"type": "integer", "minimum": 1},
+                        "expected_version": {"type": "integer", "minimum": 1},
                     },
-                },
-                "responses": {
-                    "200": _RESULT,
-                    **_responses("400", "401", "403", "404", "409", "413", "428", "503"),
-                },
-            },
+                    additionalProperties=False,
+                ),
+            ),
         },
     },
     "components": {
@@ -678,10 +650,9 @@ EDIT_OPENAPI: dict[str, Any] = {
             "csrfHeader": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token"},
         },
         "schemas": {
-            "EditError": {
-                "type": "object",
-                "required": ["error", "message"],
-                "properties": {
+            "EditError": _object(
+                ["error", "message"],
+                {
                     "error": {"type": "string"},
                     "message": {"type": "string"},
                     "parameter": {"type": "string", "nullable": True},
@@ -698,7 +669,7 @@ EDIT_OPENAPI: dict[str, Any] = {
                     "current_version": {"type": "integer"},
                     "feature": {"type": "object"},
                 },
-            },
+            ),
             "ProjectEdit": {
                 "type": "object",
                 "additionalProperties": False,
@@ -760,21 +731,19 @@ EDIT_OPENAPI: dict[str, Any] = {
                     },
                 },
             },
-            "EditFeature": {
-                "type": "object",
-                "required": ["type", "id", "version", "properties", "geometry"],
-                "properties": {
+            "EditFeature": _object(
+                ["type", "id", "version", "properties", "geometry"],
+                {
                     "type": {"type": "string", "enum": ["Feature"]},
                     "id": {"type": "string"},
                     "version": {"type": "integer"},
                     "properties": {"type": "object"},
                     "geometry": {"type": "object", "nullable": True},
                 },
-            },
-            "EditResult": {
-                "type": "object",
-                "required": ["project_id", "version", "feature", "messages"],
-                "properties": {
+            ),
+            "EditResult": _object(
+                ["project_id", "version", "feature", "messages"],
+                {
                     "project_id": {"type": "string"},
                     "version": {"type": "integer"},
                     "restored_from": {"type": "integer"},
@@ -782,11 +751,10 @@ EDIT_OPENAPI: dict[str, Any] = {
                     "messages": {"type": "array", "items": {"type": "string"}},
                     "coverage_gain": {"type": "object", "nullable": True},
                 },
-            },
-            "HistoryEntry": {
-                "type": "object",
-                "required": ["version", "action", "user", "at", "fields"],
-                "properties": {
+            ),
+            "HistoryEntry": _object(
+                ["version", "action", "user", "at", "fields"],
+                {
                     "project_id": {"type": "string"},
                     "version": {"type": "integer"},
                     "action": {"type": "string", "enum": ["import", "update", "restore"]},
@@ -799,7 +767,7 @@ EDIT_OPENAPI: dict[str, Any] = {
                     "new_geometry": {"type": "string", "nullable": True},
                     "restored_from": {"type": "integer", "nullable": True},
                 },
-            },
+            ),
         },
     },
 }

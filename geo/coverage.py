@@ -57,27 +57,23 @@ Speed
     parcels on an edge: parcel ∩ each touching service area, unioned per parcel. The result is
     mathematically identical to the naive union-then-intersect reference and numerically equal
     to it to ~1e-12 relative. Cost is close to one ``dwithin`` pass over the parcels.
+
+Modules
+    This module keeps the entry points (:func:`covered_area`, :func:`covered_area_bracket`,
+    :func:`coverage`, :func:`arc_error_bound`) and re-exports the family:
+    :mod:`geo.coverage_buffers` (input checks, :func:`service_areas`,
+    :func:`naive_covered_area`), :mod:`geo.coverage_rate` (:class:`CoverageResult`, the rate
+    and its weights), :mod:`geo._engine` (the fast engine), :mod:`geo.arcerror` and
+    :mod:`geo.demand`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import geopandas as gpd
 import numpy as np
-import shapely
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
-from geo._common import (
-    DEFAULT_QUAD_SEGS,
-    FloatArray,
-    _check_crs,
-    _check_quad_segs,
-    _check_same_crs,
-    _geometry_of,
-    _geoms,
-    _radii,
-)
+from geo._common import DEFAULT_QUAD_SEGS, FloatArray
 from geo._engine import _Engine
 from geo.arcerror import (
     GEOS_SIMPLIFY_FACTOR,
@@ -85,6 +81,8 @@ from geo.arcerror import (
     bracket_radii,
     outer_radius_factor,
 )
+from geo.coverage_buffers import _prepare_inputs, naive_covered_area, service_areas
+from geo.coverage_rate import CoverageResult, _coverage_result
 from geo.demand import normalise_demand
 
 __all__ = [
@@ -102,113 +100,6 @@ __all__ = [
     "outer_radius_factor",
     "service_areas",
 ]
-
-
-def _prepare_inputs(
-    demand: gpd.GeoSeries | gpd.GeoDataFrame,
-    parks: gpd.GeoSeries | gpd.GeoDataFrame,
-    radii: ArrayLike,
-    quad_segs: object,
-) -> tuple[NDArray[np.object_], NDArray[np.object_], FloatArray, int]:
-    d = _geometry_of(demand, "demand")
-    p = _geometry_of(parks, "parks")
-    q = _check_quad_segs(quad_segs)
-    _check_crs(d.crs, "demand")
-    _check_crs(p.crs, "parks")
-    _check_same_crs(d, p, "demand", "parks")
-    r = _radii(radii, len(p))
-    return _geoms(d, "demand", polygonal=True), _geoms(p, "parks", polygonal=False), r, q
-
-
-# --------------------------------------------------------------------------------------------
-# public API
-# --------------------------------------------------------------------------------------------
-
-
-def service_areas(
-    parks: gpd.GeoSeries | gpd.GeoDataFrame,
-    radii: ArrayLike,
-    *,
-    quad_segs: int = DEFAULT_QUAD_SEGS,
-) -> gpd.GeoSeries:
-    """Service area of each park: its geometry buffered by its radius.
-
-    Identical to ``parks.buffer(radii, quad_segs=quad_segs)`` (GeoPandas) and to PostGIS
-    ``ST_Buffer(geom, r, 'quad_segs=N')``: round caps and joins, vertices on the circle.
-
-    Parameters
-    ----------
-    parks : GeoSeries or GeoDataFrame
-        Park polygons and/or points in a projected CRS in metres.
-    radii : float or array-like of float
-        Service radius in metres, one value or one per park; finite and >= 0.
-    quad_segs : int
-        Segments per quarter circle (default :data:`DEFAULT_QUAD_SEGS`).
-
-    Returns
-    -------
-    GeoSeries
-        Service areas (same index and CRS as ``parks``). A point with radius 0 gives an empty
-        polygon.
-
-    Raises
-    ------
-    ValueError
-        On a missing geometry, geographic/absent CRS, bad radii or bad ``quad_segs``.
-
-    Examples
-    --------
-    >>> import geopandas as gpd
-    >>> from shapely import Point
-    >>> sa = service_areas(gpd.GeoSeries([Point(0, 0)], crs="EPSG:4548"), 500, quad_segs=1)
-    >>> round(float(sa.area.iloc[0]))  # a square inscribed in the circle: 2 r^2
-    500000
-    """
-    p = _geometry_of(parks, "parks")
-    q = _check_quad_segs(quad_segs)
-    _check_crs(p.crs, "parks")
-    arr = _geoms(p, "parks", polygonal=False)
-    r = _radii(radii, len(arr))
-    out = shapely.buffer(arr, r, quad_segs=q)
-    return gpd.GeoSeries(out, index=p.index, crs=p.crs)
-
-
-def naive_covered_area(
-    demand: gpd.GeoSeries | gpd.GeoDataFrame,
-    parks: gpd.GeoSeries | gpd.GeoDataFrame,
-    radii: ArrayLike,
-    *,
-    quad_segs: int = DEFAULT_QUAD_SEGS,
-) -> FloatArray:
-    """Reference implementation: union of all service areas, then intersect each parcel.
-
-    ``service_areas(parks, radii).union_all()`` then ``demand.intersection(served).area``.
-    Slow (every parcel is overlaid with the whole union) but obviously right; used to check
-    :func:`covered_area`.
-
-    Parameters
-    ----------
-    demand, parks, radii, quad_segs
-        As for :func:`covered_area`.
-
-    Returns
-    -------
-    numpy.ndarray
-        Covered area (m²) of each demand polygon.
-
-    Examples
-    --------
-    >>> import geopandas as gpd
-    >>> from shapely import Point, box
-    >>> d = gpd.GeoSeries([box(0, 0, 10, 10)], crs="EPSG:4548")
-    >>> naive_covered_area(d, gpd.GeoSeries([Point(0, 0)], crs="EPSG:4548"), 100).tolist()
-    [100.0]
-    """
-    darr, parr, r, q = _prepare_inputs(demand, parks, radii, quad_segs)
-    if len(darr) == 0:
-        return np.zeros(0)
-    served = shapely.union_all(shapely.buffer(parr, r, quad_segs=q))
-    return np.asarray(shapely.area(shapely.intersection(darr, served)), dtype=np.float64)
 
 
 def covered_area_bracket(
@@ -313,72 +204,6 @@ def covered_area(
     return covered
 
 
-@dataclass(frozen=True)
-class CoverageResult:
-    """Park service-area coverage of residential land.
-
-    Attributes
-    ----------
-    covered_m2 : float
-        Residential area (m²) inside the union of service areas.
-    total_m2 : float
-        Total residential area (m²).
-    rate : float
-        Coverage rate in [0, 1]: ``covered_m2 / total_m2``, or the weighted rate
-        ``sum(w_i * covered_i / area_i) / sum(w_i)`` when weights were given.
-    arc_error_bound_pp : float
-        Bound (percentage points) on ``|rate_pct - exact|``, where ``exact`` is the rate with
-        true Euclidean distances instead of polygon buffers. With point and convex polygon
-        parks the polygon buffers lie inside the true ones, so the exact rate lies in
-        ``[rate_pct, rate_pct + arc_error_bound_pp]``.
-    quad_segs : int
-        Segments per quarter circle used for the buffers.
-    """
-
-    covered_m2: float
-    total_m2: float
-    rate: float
-    arc_error_bound_pp: float
-    quad_segs: int
-
-    @property
-    def rate_pct(self) -> float:
-        """Coverage rate in percent (0..100)."""
-        return 100.0 * self.rate
-
-
-def _weights(weights: ArrayLike | None, n: int, area: FloatArray) -> FloatArray | None:
-    if weights is None:
-        return None
-    try:
-        w = np.asarray(weights, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"weights must be numbers: {exc}") from exc
-    if w.ndim != 1 or len(w) != n:
-        raise ValueError(f"weights has shape {w.shape} but demand has {n} rows (length mismatch)")
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"weights must be finite and >= 0; weights[{i}] = {w[i]!r}")
-    if not w.sum() > 0:
-        raise ValueError("weights sum to 0; the weighted rate is undefined")
-    zero = (area <= 0) & (w > 0)
-    if zero.any():
-        i = int(np.flatnonzero(zero)[0])
-        raise ValueError(
-            f"demand row {i} has zero area but weights[{i}] = {w[i]!r} > 0; "
-            "its covered share is undefined"
-        )
-    return w
-
-
-def _rate(covered: FloatArray, area: FloatArray, w: FloatArray | None) -> float:
-    if w is None:
-        return float(covered.sum() / area.sum())
-    share = np.divide(covered, area, out=np.zeros_like(covered), where=area > 0)
-    return float(np.dot(w, share) / w.sum())
-
-
 def _coverage_impl(
     demand: gpd.GeoSeries | gpd.GeoDataFrame,
     parks: gpd.GeoSeries | gpd.GeoDataFrame,
@@ -386,27 +211,13 @@ def _coverage_impl(
     quad_segs: object,
     weights: ArrayLike | None,
 ) -> CoverageResult:
+    # the one body behind coverage() and arc_error_bound(), which differ only in what they return
     darr, parr, r, q = _prepare_inputs(demand, parks, radii, quad_segs)
     if len(darr) == 0:
         raise ValueError("demand is empty; the coverage rate is undefined")
     eng = _Engine(darr, parr, q)
     covered, cov_in, cov_out = eng.bracket(r)
-    area = eng.area
-    total = float(area.sum())
-    if not total > 0:
-        raise ValueError("demand has zero total area; the coverage rate is undefined")
-    w = _weights(weights, len(darr), area)
-    rate = min(max(_rate(covered, area, w), 0.0), 1.0)
-    rate_out = min(max(_rate(cov_out, area, w), 0.0), 1.0)
-    rate_in = min(max(_rate(cov_in, area, w), 0.0), 1.0)
-    bound = max(rate_out - rate, rate - rate_in)
-    return CoverageResult(
-        covered_m2=float(covered.sum()),
-        total_m2=total,
-        rate=rate,
-        arc_error_bound_pp=100.0 * max(bound, 0.0),
-        quad_segs=q,
-    )
+    return _coverage_result(covered, cov_in, cov_out, eng.area, weights, q)
 
 
 def coverage(
@@ -496,8 +307,3 @@ def arc_error_bound(
     True
     """
     return _coverage_impl(demand, parks, radii, quad_segs, weights).arc_error_bound_pp
-
-
-# --------------------------------------------------------------------------------------------
-# demand normalisation
-# --------------------------------------------------------------------------------------------

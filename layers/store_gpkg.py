@@ -3,17 +3,17 @@
 One file in the data directory, created on first use from the shipped ``projects`` layer; WAL mode,
 one ``BEGIN IMMEDIATE`` transaction per write, a history table beside the layer. The geometry is
 kept as standard GeoPackage geometry blobs (:func:`encode_gpkg_geometry`), so GDAL and QGIS open the
-file as they would any GeoPackage. The interface and guarantees are :class:`layers.store.ProjectStore`'s.
+file as they would any GeoPackage. The interface and guarantees are :class:`layers.store.ProjectStore`'s;
+the SQL shared with PostGIS is :mod:`layers.store_common`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import struct
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,18 +22,11 @@ import geopandas as gpd
 import shapely
 from pyproj import CRS
 
-from layers.edits import _COL, DISTRICT_TOLERANCE_M
+from layers.edits import DISTRICT_TOLERANCE_M
 from layers.errors import LayerError, Problem
 from layers.schema import Column
-from layers.store import (
-    COLUMNS,
-    KEY,
-    HistoryEntry,
-    ProjectStore,
-    Record,
-    StaleEdit,
-    history_entry_from_row,
-)
+from layers.store_common import SQLStore, SQLWriter
+from layers.store_model import Record
 from layers.studyarea import DEFAULT_AREA, StudyArea
 
 __all__ = ["GeoPackageStore", "decode_gpkg_geometry", "encode_gpkg_geometry"]
@@ -81,110 +74,52 @@ def _wkt_4326() -> str:
     return str(CRS("EPSG:4326").to_wkt("WKT1_GDAL"))
 
 
-def _to_sql(value: Any, col: Column) -> Any:
-    if value is None:
-        return None
-    if col.dtype == "bool":
-        return 1 if value else 0
-    return value
+class _SQLiteWriter(SQLWriter):
+    """The tables' SQL on a SQLite connection (inside ``BEGIN IMMEDIATE`` when writing)."""
 
+    placeholder = "?"
+    column_types = _SQL_TYPE
+    integer = "INTEGER"
+    text = "TEXT"
+    fid_column = "fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"
+    hist_id_column = "hist_id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"
+    geom_type = "GEOMETRY"
+    geom_select = "geom"
+    geom_param = "?"
 
-def _from_sql(value: Any, col: Column) -> Any:
-    if value is None:
-        return None
-    if col.dtype == "bool":
-        return bool(value)
-    if col.dtype == "int":
-        return int(value)
-    if col.dtype == "float":
-        return float(value)
-    return str(value)
-
-
-_SELECT = ", ".join(
-    ["geom", *[f'"{c.name}"' for c in COLUMNS], "version", "updated_at", "updated_by"]
-)
-_HIST_COLS = (
-    "project_id, version, action, user_name, at, fields, old_values, new_values, "
-    "old_geometry_wkt, new_geometry_wkt, restored_from"
-)
-
-
-def _row_to_record(row: Sequence[Any]) -> Record:
-    rec: Record = {"geometry": decode_gpkg_geometry(row[0])}
-    for i, c in enumerate(COLUMNS, start=1):
-        rec[c.name] = _from_sql(row[i], c)
-    n = len(COLUMNS) + 1
-    rec["version"] = int(row[n])
-    rec["updated_at"] = row[n + 1]
-    rec["updated_by"] = row[n + 2]
-    return rec
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False)
-
-
-def _hist_params(e: HistoryEntry) -> tuple[Any, ...]:
-    return (
-        e.project_id,
-        e.version,
-        e.action,
-        e.user,
-        e.at,
-        _json(list(e.fields)),
-        _json(e.old_values),
-        _json(e.new_values),
-        e.old_geometry,
-        e.new_geometry,
-        e.restored_from,
-    )
-
-
-class _SQLiteWriter:
     def __init__(self, con: sqlite3.Connection) -> None:
+        super().__init__(TABLE, HISTORY_TABLE)
         self.con = con
 
-    def lock(self, project_id: str) -> Record | None:
-        row = self.con.execute(
-            f"SELECT {_SELECT} FROM {TABLE} WHERE project_id = ?", (project_id,)
-        ).fetchone()
-        return None if row is None else _row_to_record(row)
+    def _execute(self, sql: str, params: Sequence[Any] | None = None) -> sqlite3.Cursor:
+        return self.con.execute(sql, () if params is None else params)
 
-    def history(self, project_id: str) -> list[HistoryEntry]:
-        rows = self.con.execute(
-            f"SELECT {_HIST_COLS} FROM {HISTORY_TABLE} WHERE project_id = ? ORDER BY version",
-            (project_id,),
-        ).fetchall()
-        return [history_entry_from_row(r) for r in rows]
+    def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.con.executemany(sql, rows)
 
-    def save(self, rec: Record, changed: Sequence[str], old_version: int) -> None:
-        sets = [f'"{n}" = ?' for n in changed if n != "geometry"]
-        params: list[Any] = [_to_sql(rec[n], _COL[n]) for n in changed if n != "geometry"]
-        if "geometry" in changed:
-            sets.append("geom = ?")
-            params.append(encode_gpkg_geometry(rec["geometry"]))
-        sets += ["version = ?", "updated_at = ?", "updated_by = ?"]
-        params += [rec["version"], rec["updated_at"], rec["updated_by"]]
-        cur = self.con.execute(
-            f"UPDATE {TABLE} SET {', '.join(sets)} WHERE project_id = ? AND version = ?",
-            (*params, rec[KEY], old_version),
-        )
-        if cur.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE; never write half
-            raise StaleEdit(old_version)
+    def _decode_geometry(self, value: Any) -> shapely.Geometry | None:
+        return decode_gpkg_geometry(value)
+
+    def _encode_geometry(self, geom: shapely.Geometry | None) -> bytes | None:
+        return encode_gpkg_geometry(geom)
+
+    def _param(self, value: Any, col: Column) -> Any:
+        # SQLite has no boolean type: GeoPackage stores BOOLEAN as 0/1
+        if value is None:
+            return None
+        if col.dtype == "bool":
+            return 1 if value else 0
+        return value
+
+    def _after_save(self, rec: Record) -> None:
+        # the GeoPackage spec: gpkg_contents.last_change dates the latest change of a table
         self.con.execute(
             "UPDATE gpkg_contents SET last_change = ? WHERE table_name IN (?, ?)",
             (rec["updated_at"], TABLE, HISTORY_TABLE),
         )
 
-    def add_history(self, entry: HistoryEntry) -> None:
-        self.con.execute(
-            f"INSERT INTO {HISTORY_TABLE} ({_HIST_COLS}) VALUES ({', '.join('?' * 11)})",
-            _hist_params(entry),
-        )
 
-
-class GeoPackageStore(ProjectStore):
+class GeoPackageStore(SQLStore[sqlite3.Connection]):
     """The projects store in a GeoPackage (SQLite) file.
 
     The file is created on first use from the shipped layer (atomically: built aside, then linked
@@ -204,6 +139,7 @@ class GeoPackageStore(ProjectStore):
     Examples
     --------
     >>> import tempfile, geopandas as gpd
+    >>> from layers.store_model import COLUMNS
     >>> seed = gpd.GeoDataFrame({c.name: [None] for c in COLUMNS}, geometry=[None], crs=4326)
     >>> seed[["project_id", "name_zh", "category", "source", "geometry_quality"]] = [
     ...     "p1", "鱼藻池公园", "park", "doc", "none"]
@@ -216,7 +152,7 @@ class GeoPackageStore(ProjectStore):
     >>> store.update("p1", {"note": "x"}, expected_version=1, user="wang")
     Traceback (most recent call last):
     ...
-    layers.store.StaleEdit: stale edit: the feature is at version 2
+    layers.store_model.StaleEdit: stale edit: the feature is at version 2
     """
 
     def __init__(
@@ -234,32 +170,25 @@ class GeoPackageStore(ProjectStore):
         )
         self.path = Path(path)
         self.busy_timeout_s = float(busy_timeout_s)
-        self._local = threading.local()
         if not self.path.exists():
             self._create()
         self._check_file()
 
-    # ---- connections (one per thread and process)
+    # ---- connections (one per thread and process, see SQLStore)
 
-    def _con(self) -> sqlite3.Connection:
-        con = getattr(self._local, "con", None)
-        if con is None or getattr(self._local, "pid", None) != os.getpid():
-            con = sqlite3.connect(
-                self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=True
-            )
-            con.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
-            con.execute("PRAGMA journal_mode = WAL")
-            con.execute("PRAGMA synchronous = FULL")
-            con.execute("PRAGMA foreign_keys = ON")
-            self._local.con = con
-            self._local.pid = os.getpid()
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(
+            self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=True
+        )
+        con.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
+        con.execute("PRAGMA journal_mode = WAL")
+        con.execute("PRAGMA synchronous = FULL")
+        con.execute("PRAGMA foreign_keys = ON")
         return con
 
-    def close(self) -> None:
-        con = getattr(self._local, "con", None)
-        if con is not None and getattr(self._local, "pid", None) == os.getpid():
-            con.close()
-        self._local.con = None
+    @contextmanager
+    def _reader(self) -> Iterator[_SQLiteWriter]:
+        yield _SQLiteWriter(self._con())
 
     @contextmanager
     def _write(self) -> Iterator[_SQLiteWriter]:
@@ -294,23 +223,7 @@ class GeoPackageStore(ProjectStore):
         try:
             con.execute("BEGIN")
             _create_schema(con)
-            cols = ", ".join(f'"{c.name}"' for c in COLUMNS)
-            qs = ", ".join("?" * (len(COLUMNS) + 2))
-            con.executemany(
-                f"INSERT INTO {TABLE} (geom, {cols}, version) VALUES ({qs})",
-                [
-                    (
-                        encode_gpkg_geometry(r["geometry"]),
-                        *[_to_sql(r[c.name], c) for c in COLUMNS],
-                        1,
-                    )
-                    for r in records
-                ],
-            )
-            con.executemany(
-                f"INSERT INTO {HISTORY_TABLE} ({_HIST_COLS}) VALUES ({', '.join('?' * 11)})",
-                [_hist_params(e) for e in self.import_entries(records)],
-            )
+            _SQLiteWriter(con).insert_seed(records, self.import_entries(records))
             geoms = [r["geometry"] for r in records if r["geometry"] is not None]
             w, s, e, n = shapely.bounds(shapely.union_all(geoms)) if geoms else self.area.extent
             con.execute(
@@ -327,25 +240,6 @@ class GeoPackageStore(ProjectStore):
             pass
         finally:
             tmp.unlink(missing_ok=True)
-
-    # ---- reads
-
-    def _fetch(self, project_id: str | None = None) -> list[Record]:
-        con = self._con()
-        if project_id is None:
-            rows = con.execute(f"SELECT {_SELECT} FROM {TABLE} ORDER BY fid").fetchall()
-        else:
-            rows = con.execute(
-                f"SELECT {_SELECT} FROM {TABLE} WHERE project_id = ?", (project_id,)
-            ).fetchall()
-        return [_row_to_record(r) for r in rows]
-
-    def _fetch_history(self, project_id: str) -> list[HistoryEntry]:
-        return _SQLiteWriter(self._con()).history(project_id)
-
-    def revision(self) -> int:
-        row = self._con().execute(f"SELECT max(hist_id) FROM {HISTORY_TABLE}").fetchone()
-        return int(row[0] or 0)
 
     def integrity_check(self) -> str:
         """``PRAGMA integrity_check`` of the file (``"ok"`` when sound)."""
@@ -387,28 +281,9 @@ def _create_schema(con: sqlite3.Connection) -> None:
             CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
             CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))"""
     )
-    cols = ",\n".join(
-        f'"{c.name}" {_SQL_TYPE[c.dtype]}'
-        + (" NOT NULL UNIQUE" if c.name == KEY else (" NOT NULL" if not c.nullable else ""))
-        for c in COLUMNS
-    )
-    con.execute(
-        f"""CREATE TABLE {TABLE} (
-            fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-            geom GEOMETRY,
-            {cols},
-            version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
-            updated_at TEXT, updated_by TEXT)"""
-    )
-    con.execute(
-        f"""CREATE TABLE {HISTORY_TABLE} (
-            hist_id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-            project_id TEXT NOT NULL, version INTEGER NOT NULL,
-            action TEXT NOT NULL, user_name TEXT NOT NULL, at TEXT NOT NULL,
-            fields TEXT NOT NULL, old_values TEXT NOT NULL, new_values TEXT NOT NULL,
-            old_geometry_wkt TEXT, new_geometry_wkt TEXT, restored_from INTEGER,
-            UNIQUE (project_id, version))"""
-    )
+    tables = _SQLiteWriter(con)
+    con.execute(tables.feature_table_sql())
+    con.execute(tables.history_table_sql())
     con.executemany(
         "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) "
         "VALUES (?, ?, ?, ?, ?)",

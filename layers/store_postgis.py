@@ -4,7 +4,8 @@ Tables (in ``schema``, default ``greenmap``): ``projects`` (the layer's columns,
 geometry(Geometry, 4326)``, ``version``, ``updated_at``, ``updated_by``) and ``project_history``.
 Created and filled from the shipped layer on first use, under an advisory lock so concurrent
 first users agree. A write is one transaction that locks the feature row (``SELECT … FOR
-UPDATE``), checks its version and writes the row and its history entry together.
+UPDATE``), checks its version and writes the row and its history entry together. The SQL shared
+with the GeoPackage store is :mod:`layers.store_common`.
 
 Needs ``psycopg`` (``pip install "psycopg[binary]"``) and a server with the PostGIS extension
 (Debian: ``postgresql`` and ``postgresql-15-postgis-3``); ``scripts/pg-test-server.sh`` starts a
@@ -13,10 +14,7 @@ throwaway one for the tests.
 
 from __future__ import annotations
 
-import json
-import os
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,26 +23,12 @@ import shapely
 
 from layers.edits import DISTRICT_TOLERANCE_M
 from layers.errors import LayerError, Problem
-from layers.store import (
-    COLUMNS,
-    KEY,
-    Entries,
-    HistoryEntry,
-    ProjectStore,
-    Record,
-    Records,
-    StaleEdit,
-    history_entry_from_row,
-)
+from layers.store_common import SQLStore, SQLWriter
 from layers.studyarea import DEFAULT_AREA, StudyArea
 
 __all__ = ["PostGISStore"]
 
 _PG_TYPE = {"str": "text", "int": "bigint", "float": "double precision", "bool": "boolean"}
-_HIST_COLS = (
-    "project_id, version, action, user_name, at, fields, old_values, new_values, "
-    "old_geometry_wkt, new_geometry_wkt, restored_from"
-)
 _LOCK_KEY = 0x6772_6E6D  # advisory lock id for schema creation ("grnm")
 
 
@@ -65,94 +49,43 @@ def _psycopg() -> Any:
     return psycopg
 
 
-def _rec(row: Sequence[Any]) -> Record:
-    rec: Record = {"geometry": None if row[0] is None else shapely.from_wkb(bytes(row[0]))}
-    for i, c in enumerate(COLUMNS, start=1):
-        v = row[i]
-        if v is not None:
-            v = {"int": int, "float": float, "bool": bool}.get(c.dtype, str)(v)
-        rec[c.name] = v
-    n = len(COLUMNS) + 1
-    rec["version"] = int(row[n])
-    rec["updated_at"] = row[n + 1]
-    rec["updated_by"] = row[n + 2]
-    return rec
-
-
-def _hist_params(e: HistoryEntry) -> tuple[Any, ...]:
-    def js(v: Any) -> str:
-        return json.dumps(v, ensure_ascii=False, allow_nan=False)
-
-    return (
-        e.project_id,
-        e.version,
-        e.action,
-        e.user,
-        e.at,
-        js(list(e.fields)),
-        js(e.old_values),
-        js(e.new_values),
-        e.old_geometry,
-        e.new_geometry,
-        e.restored_from,
-    )
-
-
 def _wkb(g: shapely.Geometry | None) -> bytes | None:
     return None if g is None else shapely.to_wkb(g, output_dimension=2, flavor="iso")
 
 
-class _PGWriter:
+class _PGWriter(SQLWriter):
+    """The tables' SQL on a psycopg cursor (inside a transaction when writing)."""
+
+    placeholder = "%s"
+    column_types = _PG_TYPE
+    integer = "integer"
+    text = "text"
+    fid_column = "fid bigserial PRIMARY KEY"
+    hist_id_column = "hist_id bigserial PRIMARY KEY"
+    geom_type = "geometry(Geometry, 4326)"
+    geom_select = "ST_AsBinary(geom)"
+    geom_param = "ST_SetSRID(ST_GeomFromWKB(%s), 4326)"
+    lock_clause = " FOR UPDATE"  # concurrent writers of the row wait here
+
     def __init__(self, cur: Any, schema: str) -> None:
+        super().__init__(f"{schema}.projects", f"{schema}.project_history")
         self.cur = cur
         self.s = schema
 
-    def lock(self, project_id: str) -> Record | None:
-        self.cur.execute(
-            f"SELECT {_select()} FROM {self.s}.projects WHERE project_id = %s FOR UPDATE",
-            (project_id,),
-        )
-        row = self.cur.fetchone()
-        return None if row is None else _rec(row)
+    def _execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        return self.cur.execute(sql, params)
 
-    def history(self, project_id: str) -> list[HistoryEntry]:
-        self.cur.execute(
-            f"SELECT {_HIST_COLS} FROM {self.s}.project_history WHERE project_id = %s "
-            "ORDER BY version",
-            (project_id,),
-        )
-        return [history_entry_from_row(r) for r in self.cur.fetchall()]
+    def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.cur.executemany(sql, rows)
 
-    def save(self, rec: Record, changed: Sequence[str], old_version: int) -> None:
-        sets = [f'"{n}" = %s' for n in changed if n != "geometry"]
-        params: list[Any] = [rec[n] for n in changed if n != "geometry"]
-        if "geometry" in changed:
-            sets.append("geom = ST_SetSRID(ST_GeomFromWKB(%s), 4326)")
-            params.append(_wkb(rec["geometry"]))
-        sets += ["version = %s", "updated_at = %s", "updated_by = %s"]
-        params += [rec["version"], rec["updated_at"], rec["updated_by"]]
-        self.cur.execute(
-            f"UPDATE {self.s}.projects SET {', '.join(sets)} "
-            "WHERE project_id = %s AND version = %s",
-            (*params, rec[KEY], old_version),
-        )
-        if self.cur.rowcount != 1:  # cannot happen under FOR UPDATE; never write half
-            raise StaleEdit(old_version)
+    def _decode_geometry(self, value: Any) -> shapely.Geometry | None:
+        return None if value is None else shapely.from_wkb(bytes(value))
 
-    def add_history(self, entry: HistoryEntry) -> None:
-        self.cur.execute(
-            f"INSERT INTO {self.s}.project_history ({_HIST_COLS}) "
-            f"VALUES ({', '.join(['%s'] * 11)})",
-            _hist_params(entry),
-        )
+    def _encode_geometry(self, geom: shapely.Geometry | None) -> bytes | None:
+        return _wkb(geom)
 
 
-def _select() -> str:
-    cols = ", ".join(f'"{c.name}"' for c in COLUMNS)
-    return f"ST_AsBinary(geom), {cols}, version, updated_at, updated_by"
-
-
-class PostGISStore(ProjectStore):
+class PostGISStore(SQLStore[Any]):
     """The projects store in PostgreSQL/PostGIS.
 
     Parameters
@@ -186,26 +119,23 @@ class PostGISStore(ProjectStore):
         self.dsn = dsn
         self.schema = schema
         self.lock_timeout_s = float(lock_timeout_s)
-        self._local = threading.local()
         self._create()
 
-    # ---- connections (one per thread and process)
+    # ---- connections (one per thread and process, see SQLStore)
 
-    def _con(self) -> Any:
-        con = getattr(self._local, "con", None)
-        if con is None or con.closed or getattr(self._local, "pid", None) != os.getpid():
-            psycopg = _psycopg()
-            con = psycopg.connect(self.dsn, autocommit=True)
-            con.execute(f"SET lock_timeout = {int(self.lock_timeout_s * 1000)}")
-            self._local.con = con
-            self._local.pid = os.getpid()
+    def _connect(self) -> Any:
+        psycopg = _psycopg()
+        con = psycopg.connect(self.dsn, autocommit=True)
+        con.execute(f"SET lock_timeout = {int(self.lock_timeout_s * 1000)}")
         return con
 
-    def close(self) -> None:
-        con = getattr(self._local, "con", None)
-        if con is not None and getattr(self._local, "pid", None) == os.getpid():
-            con.close()
-        self._local.con = None
+    def _usable(self, con: Any) -> bool:
+        return not con.closed
+
+    @contextmanager
+    def _reader(self) -> Iterator[_PGWriter]:
+        with self._con().cursor() as cur:
+            yield _PGWriter(cur, self.schema)
 
     @contextmanager
     def _write(self) -> Iterator[_PGWriter]:
@@ -228,64 +158,9 @@ class PostGISStore(ProjectStore):
             row = cur.fetchone()
             if row is not None and row[0] is not None:
                 return
-            cols = ",\n".join(
-                f'"{c.name}" {_PG_TYPE[c.dtype]}'
-                + (" NOT NULL UNIQUE" if c.name == KEY else (" NOT NULL" if not c.nullable else ""))
-                for c in COLUMNS
-            )
-            cur.execute(
-                f"""CREATE TABLE {s}.projects (
-                    fid bigserial PRIMARY KEY,
-                    geom geometry(Geometry, 4326),
-                    {cols},
-                    version integer NOT NULL DEFAULT 1 CHECK (version >= 1),
-                    updated_at text, updated_by text)"""
-            )
+            tables = _PGWriter(cur, s)
+            cur.execute(tables.feature_table_sql())
             cur.execute(f"CREATE INDEX ON {s}.projects USING gist (geom)")
-            cur.execute(
-                f"""CREATE TABLE {s}.project_history (
-                    hist_id bigserial PRIMARY KEY,
-                    project_id text NOT NULL, version integer NOT NULL,
-                    action text NOT NULL, user_name text NOT NULL, at text NOT NULL,
-                    fields text NOT NULL, old_values text NOT NULL, new_values text NOT NULL,
-                    old_geometry_wkt text, new_geometry_wkt text, restored_from integer,
-                    UNIQUE (project_id, version))"""
-            )
+            cur.execute(tables.history_table_sql())
             records = self.seed_records()
-            names = ", ".join(f'"{c.name}"' for c in COLUMNS)
-            qs = ", ".join(["%s"] * len(COLUMNS))
-            cur.executemany(
-                f"INSERT INTO {s}.projects (geom, {names}, version) "
-                f"VALUES (ST_SetSRID(ST_GeomFromWKB(%s), 4326), {qs}, 1)",
-                [(_wkb(r["geometry"]), *[r[c.name] for c in COLUMNS]) for r in records],
-            )
-            cur.executemany(
-                f"INSERT INTO {s}.project_history ({_HIST_COLS}) VALUES ({', '.join(['%s'] * 11)})",
-                [_hist_params(e) for e in self.import_entries(records)],
-            )
-
-    # ---- reads
-
-    def _fetch(self, project_id: str | None = None) -> Records:
-        con = self._con()
-        with con.cursor() as cur:
-            if project_id is None:
-                cur.execute(f"SELECT {_select()} FROM {self.schema}.projects ORDER BY fid")
-            else:
-                cur.execute(
-                    f"SELECT {_select()} FROM {self.schema}.projects WHERE project_id = %s",
-                    (project_id,),
-                )
-            return [_rec(r) for r in cur.fetchall()]
-
-    def _fetch_history(self, project_id: str) -> Entries:
-        con = self._con()
-        with con.cursor() as cur:
-            return _PGWriter(cur, self.schema).history(project_id)
-
-    def revision(self) -> int:
-        con = self._con()
-        with con.cursor() as cur:
-            cur.execute(f"SELECT max(hist_id) FROM {self.schema}.project_history")
-            row = cur.fetchone()
-        return int(row[0] or 0) if row else 0
+            tables.insert_seed(records, self.import_entries(records))

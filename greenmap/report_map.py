@@ -1,7 +1,7 @@
-"""Offline figures of the planning-meeting report: the coverage map and the reported-series chart.
+"""The coverage map of the planning-meeting report, drawn offline.
 
-Both are drawn with matplotlib/GeoPandas on their own Agg canvas (pyplot's backend is left alone; no network) and returned as PNG bytes at print
-resolution (300 dpi by default). Map inputs are GeoDataFrames in the study area's projected metric CRS
+Drawn with matplotlib/GeoPandas on its own Agg canvas (pyplot's backend is left alone; no network) and
+returned as PNG bytes at print resolution (300 dpi by default). Map inputs are GeoDataFrames in the study area's projected metric CRS
 (metres; EPSG:4548 for Xicheng), so the scale bar is exact in map units; the north arrow points to grid
 north (in Xicheng the grid convergence of EPSG:4548 is about 0.4°).
 
@@ -15,29 +15,32 @@ True
 
 from __future__ import annotations
 
-import io
-import math
 import textwrap
-import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import matplotlib
 import numpy as np
-import pandas as pd
 import shapely
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import MaxNLocator
+
+# the chart and the furniture live in their own modules; imported here by their old names
+from greenmap.report_chart import draw_series_chart
+from greenmap.report_figure import (
+    FIGURE_LOCK,
+    FONTS,
+    figure_legend,
+    nice_length,
+    north_arrow,
+    raster,
+    scale_bar,
+)
 
 __all__ = ["STATUS_STYLE", "MapLayers", "draw_map", "draw_series_chart", "nice_length"]
-
-#: Fonts of the figures: Noto Sans CJK (Debian ``fonts-noto-cjk``) first, DejaVu for symbols.
-FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "DejaVu Sans"]
 
 #: Colour and bilingual label of each project status.
 STATUS_STYLE: dict[str, tuple[str, str]] = {
@@ -47,8 +50,6 @@ STATUS_STYLE: dict[str, tuple[str, str]] = {
     "unknown": ("#888888", "未知 unknown"),
 }
 _APPROX = "approximate"
-#: matplotlib's rc parameters are process-global: one figure at a time (the web map is threaded).
-_LOCK = threading.Lock()
 
 
 @dataclass
@@ -89,21 +90,6 @@ class MapLayers:
     focus: str | None = None
     attribution: str = ""
     legend: bool = True
-
-
-def nice_length(span_m: float) -> float:
-    """A round scale-bar length (m) of about a fifth of ``span_m``.
-
-    >>> nice_length(5000), nice_length(12000), nice_length(600)
-    (1000.0, 2500.0, 100.0)
-    """
-    target = max(span_m / 5.0, 1.0)
-    base = 10 ** math.floor(math.log10(target))
-    best = base
-    for m in (1, 2, 2.5, 5, 10):
-        if m * base <= target * 1.25:
-            best = m * base
-    return float(best)
 
 
 def _present(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
@@ -174,7 +160,7 @@ def draw_map(
     dpi : int
         Print resolution (300 for paper).
     fmt : {"png", "jpeg"}
-        Image format (see :func:`_raster`).
+        Image format (see :func:`greenmap.report_figure.raster`).
 
     Returns
     -------
@@ -182,7 +168,7 @@ def draw_map(
         The image.
     """
     with (
-        _LOCK,
+        FIGURE_LOCK,
         matplotlib.rc_context({"font.family": FONTS, "font.size": 7, "hatch.linewidth": 0.5}),
     ):
         return _draw_map(layers, width_in, height_in, dpi, fmt)
@@ -331,156 +317,11 @@ def _draw_map(layers: MapLayers, width_in: float, height_in: float, dpi: int, fm
             label="近似 approximate geometry\n（虚线/斜线 dashed / hatched）",
         )
     )
-    _scale_bar(ax, x0, y0, x1, y1)
-    _north_arrow(ax)
+    scale_bar(ax, x0, y0, x1, y1)
+    north_arrow(ax)
     if layers.legend:
-        _legend(fig, handles)
+        figure_legend(fig, handles)
     if layers.attribution:
         text = "\n".join(textwrap.wrap(layers.attribution, 150)[:3])
         fig.text(0.01, 0.005, text, fontsize=5.5, color="#333333", va="bottom")
-    return _raster(fig, fmt)
-
-
-def _legend(fig: Any, handles: list[Any]) -> None:
-    leg = fig.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(0.62, 0.99),
-        frameon=False,
-        fontsize=6.5,
-        title="图例 Legend",
-        title_fontsize=7.5,
-        alignment="left",
-    )
-    leg._legend_box.align = "left"
-
-
-def _raster(fig: Any, fmt: str = "png") -> bytes:
-    """The figure as an opaque RGB image, ``png`` or ``jpeg`` (quality 93, no chroma subsampling).
-
-    WeasyPrint re-encodes every PNG (and splits RGBA into colour and mask) but embeds JPEG data as
-    it is, so a full-page map typesets in milliseconds as JPEG instead of about a second as PNG.
-    """
-    from PIL import Image
-
-    if fmt not in ("png", "jpeg"):
-        raise ValueError(f"fmt: expected png or jpeg, got {fmt!r}")
-    fig.canvas.draw()
-    rgba = np.asarray(fig.canvas.buffer_rgba())  # type: ignore[attr-defined]
-    img = Image.fromarray(np.ascontiguousarray(rgba[..., :3]))
-    buf = io.BytesIO()
-    if fmt == "jpeg":
-        img.save(buf, format="JPEG", quality=93, subsampling=0, dpi=(fig.dpi, fig.dpi))
-    else:
-        img.save(buf, format="PNG", compress_level=1, dpi=(fig.dpi, fig.dpi))
-    return buf.getvalue()
-
-
-def _scale_bar(ax: Any, x0: float, y0: float, x1: float, y1: float) -> None:
-    length = nice_length(x1 - x0)
-    bx, by = x0 + 0.04 * (x1 - x0), y0 + 0.04 * (y1 - y0)
-    hh = 0.012 * (y1 - y0)
-    half = length / 2
-    ax.add_patch(
-        Rectangle(
-            (bx - 0.02 * (x1 - x0), by - 4.2 * hh),
-            length + 0.04 * (x1 - x0),
-            7.6 * hh,
-            facecolor="white",
-            alpha=0.8,
-            edgecolor="none",
-        )
-    )
-    ax.add_patch(Rectangle((bx, by), half, hh, facecolor="black", edgecolor="black", lw=0.6))
-    ax.add_patch(Rectangle((bx + half, by), half, hh, facecolor="white", edgecolor="black", lw=0.6))
-    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(bx, by + 1.6 * hh, "0", fontsize=6, ha="center")
-    ax.text(bx + length, by + 1.6 * hh, label, fontsize=6, ha="center")
-    ax.text(bx + length / 2, by - 1.9 * hh, "比例尺 scale", fontsize=5.5, ha="center", va="top")
-
-
-def _north_arrow(ax: Any) -> None:
-    ax.annotate(
-        "",
-        xy=(0.94, 0.96),
-        xytext=(0.94, 0.87),
-        xycoords="axes fraction",
-        arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.2, "mutation_scale": 12},
-    )
-    ax.text(0.94, 0.845, "N 北", transform=ax.transAxes, ha="center", va="top", fontsize=7)
-
-
-def draw_series_chart(
-    reported: pd.DataFrame,
-    computed: Sequence[tuple[str, float]],
-    *,
-    width_in: float = 7.0,
-    height_in: float = 2.6,
-    dpi: int = 300,
-    fmt: str = "png",
-) -> bytes:
-    """Chart of the officially reported series with the computed value(s) beside it (PNG bytes).
-
-    Parameters
-    ----------
-    reported : DataFrame
-        ``year``, ``value`` (%), ``kind`` (actual, expected, baseline, plan, target) and ``indicator_id``
-        (:func:`greenmap.analysis.reported_series`); drawn as published.
-    computed : sequence of (label, rate %)
-        Values computed by this tool, drawn as horizontal dashed lines (they are not a year's figure).
-
-    Examples
-    --------
-    >>> r = pd.DataFrame({"year": [2015, 2020], "value": [89.5, 95.0], "kind": ["baseline", "target"],
-    ...                   "indicator_id": ["a", "a"]})
-    >>> draw_series_chart(r, [("computed", 14.4)], dpi=30)[:4] == b"\\x89PNG"
-    True
-    """
-    with _LOCK, matplotlib.rc_context({"font.family": FONTS, "font.size": 7}):
-        fig = Figure(figsize=(width_in, height_in), dpi=dpi)
-        FigureCanvasAgg(fig)
-        ax = fig.subplots()
-        vals: list[float] = []
-        styles = {
-            "park_500m_coverage": ("#3b6fb6", "全区 all land (reported)"),
-            "park_500m_coverage_non_historic": (
-                "#2e8b3a",
-                "非历史文化街区 non-historic (reported)",
-            ),
-        }
-        if len(reported):
-            for ind, part in reported.groupby("indicator_id", sort=True):
-                colour, label = styles.get(str(ind), ("#555555", str(ind)))
-                obs = part[part["kind"].isin(["actual", "expected", "baseline"])].sort_values(
-                    "year"
-                )
-                if len(obs):
-                    ax.plot(obs["year"], obs["value"], "o-", color=colour, label=label, ms=3.5)
-                    vals += obs["value"].astype(float).tolist()
-                tgt = part[part["kind"].isin(["target", "plan"])]
-                if len(tgt):
-                    ax.plot(
-                        tgt["year"],
-                        tgt["value"],
-                        "^",
-                        mfc="none",
-                        color=colour,
-                        ms=5,
-                        label=label.replace("reported", "target/plan 目标"),
-                    )
-                    vals += tgt["value"].astype(float).tolist()
-        colours = ["#d84a3a", "#7b1fa2", "#e08a00", "#00838f"]
-        for i, (label, rate) in enumerate(computed):
-            if rate is None or not math.isfinite(float(rate)):
-                continue
-            ax.axhline(float(rate), ls="--", lw=1.0, color=colours[i % 4], label=label)
-            vals.append(float(rate))
-        lo = max(0.0, min(vals, default=0.0) - 5.0)
-        ax.set_ylim(lo, 101.5)
-        ax.set_ylabel("覆盖率 coverage (%)")
-        ax.set_xlabel("年份 year")
-        ax.grid(alpha=0.3, lw=0.4)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.legend(fontsize=6, loc="lower left", ncols=2, frameon=False)
-        fig.tight_layout()
-        return _raster(fig, fmt)
+    return raster(fig, fmt)

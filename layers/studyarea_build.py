@@ -31,21 +31,25 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-import shapely
 
 from geo import crs as gcrs
-from layers.errors import LayerError, Problem
-from layers.osm_extract import OSM_LAYERS, load_mapping, read_extract, read_graphml_edges
+from layers.osm_extract import OSM_LAYERS, load_mapping, read_extract
 from layers.osm_layers import BuildContext, parks_layer, residential_layer, water_layer
 from layers.osm_lines import barriers_layer, places_layer, streets_layer
-from layers.repair import Tally, polygonal
-from layers.schema import SCHEMAS
+from layers.repair import Tally
 from layers.studyarea import (
-    DATA_ROOT,
-    check_area_name,
     load_study_area,
     user_area_paths,
     user_data_dir,
+)
+from layers.studyarea_steps import (
+    INHERITED_LAYERS,
+    area_meta,
+    check_build_params,
+    entrances_step,
+    inherited_layers,
+    metric_district,
+    network_edges,
 )
 from layers.studyarea_units import unit_layers
 from layers.studyarea_write import write_area
@@ -57,14 +61,6 @@ __all__ = [
     "build_study_area",
     "shared_inputs",
 ]
-
-#: Layers and tables an OSM-built area takes from the area it inherits from.
-INHERITED_LAYERS = ("projects", "historic_blocks", "indicators", "indicator_definitions")
-_NETWORK_NOTES = {
-    "drive": "drive network: no footways, pedestrian streets or many hutongs; walking distances "
-    "computed on it are upper bounds",
-    "walk": "walk network",
-}
 
 
 @dataclass
@@ -198,19 +194,7 @@ def build_study_area(
     ValueError
         Bad parameters (name, a shipped area's name, no boundaries and nothing to inherit).
     """
-    check_area_name(name)
-    if (DATA_ROOT / "studyareas" / f"{name}.toml").exists():
-        raise ValueError(f"name: '{name}' is a shipped study area; choose another name")
-    from layers.schema import GEOMETRY_QUALITIES
-
-    if geometry_quality not in GEOMETRY_QUALITIES or geometry_quality == "none":
-        raise ValueError(
-            f"geometry_quality: {geometry_quality!r} is not one of {GEOMETRY_QUALITIES[:-1]}"
-        )
-    if boundaries is None and inherit is None:
-        raise ValueError(
-            "boundaries: give a boundary file of the district's units, or inherit=AREA"
-        )
+    check_build_params(name, geometry_quality, boundaries, inherit)
     cfg = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
     base = load_study_area(inherit) if inherit else None
     if base is not None and base.origin != "shipped":
@@ -248,14 +232,7 @@ def build_study_area(
             if base
             else gcrs.metric_crs_for_bounds(district.total_bounds).to_string()
         )
-    district_m = polygonal(
-        shapely.make_valid(
-            shapely.union_all(
-                gpd.GeoSeries(district.geometry.values, crs="EPSG:4326").to_crs(metric_crs).values
-            )
-        )
-    )
-    assert district_m is not None
+    district_m = metric_district(district, metric_crs)
     report.rows += [dist_tally, sub_tally]
     advance("boundaries")
     unit_m = gpd.GeoDataFrame(
@@ -284,23 +261,7 @@ def build_study_area(
     advance("water")
 
     # --- network edges (streets, motorway barriers) ------------------------------------------------------
-    edges = None
-    network: dict[str, str] = {}
-    if streets is not None:
-        spath = Path(streets)
-        if spath.suffix.lower() != ".graphml":
-            raise LayerError(
-                [Problem(str(spath), None, None, "street network: expected an OSMnx .graphml file")]
-            )
-        edges = read_graphml_edges(spath)
-        mode = network_mode or ("walk" if "walk" in spath.name.lower() else "drive")
-        network = {
-            "path": "network.graphml",
-            "format": "graphml",
-            "mode": mode,
-            "note": _NETWORK_NOTES.get(mode, ""),
-        }
-
+    edges, network = network_edges(streets, network_mode)
     for label, (frame, tally) in (
         ("barriers", barriers_layer(ctx, edges)),
         ("streets", streets_layer(ctx, edges, streets)),
@@ -312,72 +273,21 @@ def build_study_area(
         advance(label)
 
     # --- tagged park entrances (PBF nodes and/or a points file; shapefile extracts have none) -------------
-    if extract.layout == "pbf" or entrances is not None:
-        from layers.osm_entrances import entrances_layer
-
-        frame, tally = entrances_layer(
-            parks,
-            metric_crs,
-            cfg,
-            pbf=extract.path if extract.layout == "pbf" else None,
-            file=entrances,
-            quality=geometry_quality,
-        )
-        if frame is not None:
-            layers_out["entrances"] = frame
-        report.rows.append(tally)
-    else:
-        report.notes.append(
-            f"no tagged entrances in this area's data ({extract.layout} shapefiles carry no entrance "
-            "points): network rules use pseudo-entrances only"
-        )
+    ent, ent_tally, ent_note = entrances_step(
+        extract, parks, metric_crs, cfg, entrances, geometry_quality
+    )
+    if ent is not None:
+        layers_out["entrances"] = ent
+    if ent_tally is not None:
+        report.rows.append(ent_tally)
+    if ent_note is not None:
+        report.notes.append(ent_note)
     advance("entrances")
 
-    # --- inherited layers ----------------------------------------------------------------------------------
-    inherited: dict[str, pd.DataFrame] = {}
-    if base is not None:
-        import layers as _layers
-
-        codes = set(units["code"])
-        base_codes = (
-            set(_layers.read_layer("subdistricts", base)["code"])
-            if "subdistricts" in base.layers
-            else set()
-        )
-        for lname in INHERITED_LAYERS:
-            if lname not in base.layers:
-                continue
-            if lname == "projects" and not codes >= base_codes:
-                report.notes.append(
-                    f"projects of '{base.name}' not inherited: their 街道 codes are not all among the units of "
-                    "the boundary file"
-                )
-                continue
-            frame = (
-                _layers.read_table(lname, base)
-                if SCHEMAS[lname].is_table
-                else _layers.read_layer(lname, base)
-            )
-            inherited[lname] = frame
-        if inherited:
-            report.notes.append(
-                f"inherited from '{base.name}' (not OpenStreetMap): {', '.join(inherited)}"
-            )
-
-    # --- write ---------------------------------------------------------------------------------------------
-    extent_geom = shapely.buffer(district_m, 2000.0, quad_segs=4)
-    w, s, e, n = gpd.GeoSeries([extent_geom], crs=metric_crs).to_crs("EPSG:4326").total_bounds
-    extent = (round(float(w), 4), round(float(s), 4), round(float(e), 4), round(float(n), 4))
-    meta = {
-        "name": name,
-        "title_zh": title_zh or (f"{base.title_zh}（OpenStreetMap）" if base else name),
-        "title_en": title_en or (f"{base.title_en} (OpenStreetMap)" if base else name),
-        "code": base.code if base else "",
-        "metric_crs": metric_crs,
-        "extent": extent,
-        "official_area_km2": base.official_area_km2 if base else None,
-        "default_rule": base.default_rule if base else "xicheng-2016",
-    }
+    # --- inherited layers, then write ------------------------------------------------------------------
+    inherited, notes = inherited_layers(base, units)
+    report.notes += notes
+    meta = area_meta(name, base, metric_crs, district_m, title_zh, title_en)
     write_area(name, ud, toml_path, data_dir, meta, layers_out, inherited, network, streets, report)
     advance("write")
     return report

@@ -15,7 +15,8 @@ computes every project's gain without a Python loop over projects, parks or node
    one-way edges to the access nodes of its parks (weight: the access offset plus
    ``R_max - R_park``, as in :func:`geo.netengine.network_reach`), and **one**
    :func:`scipy.sparse.csgraph.dijkstra` call from all super-sources (``indices``, ``limit =
-   R_max``) gives the remaining distance of every label at every node: an ``L × n`` matrix;
+   R_max``) gives the remaining distance of every label at every node: an ``L × n`` matrix
+   (:func:`geo.netlabels.labelled_reach`);
 3. :func:`geo.netcoverage.service_sources` with that matrix gives the labelled street portions
    and node disks (node disks only at the original nodes and the label's own access nodes, so
    each label's sources are those its own run would give);
@@ -36,23 +37,19 @@ All in the study area's metric CRS (metres, m²).
 
 from __future__ import annotations
 
-import dataclasses
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from scipy import sparse
-from scipy.sparse import csgraph
 
 from geo.coverage import DEFAULT_QUAD_SEGS, normalise_demand
 from geo.indicator import _polygonal
-from geo.netaccess import AccessPoints, access_points
+from geo.netaccess import access_points
 from geo.netcoverage import service_sources
-from geo.netengine import _BASE, _END_TOL, Reach, network_reach
 from geo.netentrances import entrance_owners
-from geo.netgraph import StreetGraph, edge_matrix
+from geo.netgraph import StreetGraph
+from geo.netlabels import labelled_reach
 from geo.netoverlay import network_covered_area, parcel_unions
 from geo.nettable import euclidean_rule
 from geo.rules import RuleSet
@@ -62,133 +59,6 @@ __all__ = ["labelled_reach", "network_marginal_gains"]
 
 #: Gains per 街道 below this (m², one square millimetre) are overlay rounding, not land: dropped.
 NOISE_M2 = 1e-6
-
-
-def _access_nodes(reach: Reach, access: AccessPoints) -> NDArray[np.intp]:
-    """The node of the split graph at each access point (as placed by ``network_reach``)."""
-    edges = reach.graph.edges
-    eu = edges["u"].to_numpy(dtype=np.intp)
-    ev = edges["v"].to_numpy(dtype=np.intp)
-    el = edges["length"].to_numpy(dtype=float)
-    t = np.clip(access.t, 0.0, el[access.edge])
-    at_u = t <= _END_TOL
-    at_v = ~at_u & (t >= el[access.edge] - _END_TOL)
-    node = np.where(at_u, eu[access.edge], ev[access.edge]).astype(np.intp)
-    virt = ~(at_u | at_v)
-    # virtual nodes are the piece ends that are not original nodes, at the access point's t
-    n0 = reach.graph.n_nodes
-    a, b = reach.seg_a >= n0, reach.seg_b >= n0
-    ends = pd.Series(
-        np.concatenate([reach.seg_a[a], reach.seg_b[b]]),
-        index=pd.MultiIndex.from_arrays(
-            [
-                np.concatenate([reach.seg_edge[a], reach.seg_edge[b]]),
-                np.concatenate([reach.seg_t0[a], reach.seg_t1[b]]),
-            ]
-        ),
-    )
-    ends = ends[~ends.index.duplicated()]
-    pos = ends.index.get_indexer(pd.MultiIndex.from_arrays([access.edge[virt], t[virt]]))
-    found = np.where(pos >= 0, ends.to_numpy()[np.maximum(pos, 0)], -1)
-    node[virt] = found
-    return node
-
-
-def labelled_reach(
-    graph: StreetGraph,
-    access: AccessPoints,
-    park_radius: ArrayLike,
-    member_label: ArrayLike,
-    member_park: ArrayLike,
-    n_labels: int,
-) -> tuple[Reach, NDArray[np.float64], NDArray[np.bool_]]:
-    """Remaining walking distance of several labelled park sets, one Dijkstra call for all.
-
-    The split graph comes from :func:`geo.netengine.network_reach` (every access point within its
-    park's radius a node), whose own Dijkstra run is kept to the access offsets (tens of metres);
-    then one :func:`scipy.sparse.csgraph.dijkstra` from one super-source per label, ``limit`` the
-    largest radius. Metres.
-
-    Parameters
-    ----------
-    graph : StreetGraph
-    access : AccessPoints
-        Access points of all parks; ``access.park`` indexes ``park_radius``.
-    park_radius : array-like of float
-        Service radius (m) per park.
-    member_label, member_park : array-like of int
-        Label ``member_label[i]`` contains park ``member_park[i]`` (a park may be in many).
-    n_labels : int
-
-    Returns
-    -------
-    reach : Reach
-        The split graph of all access points; its ``rem`` is the largest over the labels.
-    rem : ndarray (n_labels, n)
-        Remaining distance (m) per label and node of the split graph, ``-inf`` where not reached.
-    own : ndarray of bool (n_labels, n)
-        The original nodes and each label's own access nodes (where its node disks may be).
-
-    Examples
-    --------
-    >>> from shapely import LineString
-    >>> from geo.netgraph import build_graph
-    >>> e = gpd.GeoDataFrame({"u": [0], "v": [1]}, geometry=[LineString([(0, 0), (300, 0)])],
-    ...     crs="EPSG:4548")
-    >>> ap = AccessPoints(np.array([0, 1]), np.array([0, 0]), np.array([100.0, 200.0]),
-    ...     np.array([0.0, 0.0]), np.array(["crossing"] * 2, dtype=object))
-    >>> r, rem, own = labelled_reach(build_graph(e), ap, [150.0, 150.0], [0, 1, 1], [0, 0, 1], 2)
-    >>> rem.round(6).tolist()  # nodes x = 0, 300, 100, 200: park 0 alone; both parks
-    [[50.0, -inf, 150.0, 50.0], [50.0, 50.0, 150.0, 150.0]]
-    >>> own.tolist()
-    [[True, True, True, False], [True, True, True, True]]
-    """
-    radius = np.asarray(park_radius, dtype=float)
-    ml = np.asarray(member_label, dtype=np.intp)
-    mp = np.asarray(member_park, dtype=np.intp)
-    fin = radius[np.isfinite(radius)]
-    r_max = float(fin.max()) if len(fin) else 0.0
-    # the same weights and the same test as network_reach: an access point farther from its park
-    # than the park's radius is no source (and no node of the split graph)
-    w = access.offset + (r_max - radius[access.park]) if len(access) else np.empty(0)
-    ap_i = np.flatnonzero(np.isfinite(w) & (w <= r_max))
-    sub = AccessPoints(
-        access.park[ap_i], access.edge[ap_i], access.t[ap_i], access.offset[ap_i], access.kind[ap_i]
-    )
-    # the split graph of those points from network_reach, every park's radius set to the largest
-    # offset: all points are kept and that run's Dijkstra stops within a few tens of metres
-    c = float(sub.offset.max()) if len(sub) else 0.0
-    split = network_reach(graph, sub, np.full(len(radius), c))
-    n = len(split.rem)
-    node = _access_nodes(split, sub)
-    # (label, access point) pairs: every access point of every member park of the label
-    by_park = pd.DataFrame({"park": sub.park, "node": node, "w": w[ap_i] + _BASE})
-    pairs = pd.DataFrame({"label": ml, "park": mp}).merge(by_park, on="park")
-    sw = pairs.groupby(["label", "node"])["w"].min()
-    lab = sw.index.get_level_values(0).to_numpy(dtype=np.intp)
-    nod = sw.index.get_level_values(1).to_numpy(dtype=np.intp)
-    own = np.zeros((n_labels, n), dtype=bool)
-    own[:, : graph.n_nodes] = True
-    own[lab, nod] = True
-    rem = np.full((n_labels, n), -np.inf)
-    if n_labels and len(sw):
-        m = edge_matrix(split.seg_a, split.seg_b, split.seg_t1 - split.seg_t0, n + n_labels)
-        m_src = sparse.csr_matrix((sw.to_numpy(), (n + lab, nod)), shape=(n + n_labels,) * 2)
-        dist = csgraph.dijkstra(
-            m + m_src, directed=True, indices=n + np.arange(n_labels), limit=r_max + _BASE
-        )
-        # rem = r_max − (dist − base), in place (inf, not reached, becomes −inf)
-        rem = np.ascontiguousarray(np.asarray(dist, dtype=float)[:, :n])
-        del dist
-        rem -= _BASE
-        np.subtract(r_max, rem, out=rem)
-    reach = dataclasses.replace(
-        split,
-        rem=rem.max(axis=0) if n_labels else np.full(n, -np.inf),
-        r_max=r_max,
-        n_sources=len(np.unique(nod)),
-    )
-    return reach, rem, own
 
 
 def _uncovered(
@@ -201,6 +71,87 @@ def _uncovered(
     if part.any():
         land[part] = _polygonal(shapely.difference(darr[pu.parcel[part]], pu.union[part]))
     return pu.label.astype(np.int64) * len(darr) + pu.parcel, land
+
+
+def _gain_land(
+    residential: gpd.GeoDataFrame,
+    historic_blocks: gpd.GeoDataFrame | None,
+    variant: str,
+    by: str,
+) -> tuple[NDArray[np.object_], NDArray[np.object_], pd.Series, float]:
+    """The land the gains are measured on: parcels (historic blocks cut out for the
+    ``non_historic`` variant), their unit keys, the land per unit and in all (m²)."""
+    from geo.indicator import _present
+
+    res = normalise_demand(residential, by=by)
+    rg = np.asarray(res.geometry.values, dtype=object)
+    keys = res[by].astype(str).to_numpy()
+    if variant == "non_historic" and historic_blocks is not None:
+        bg = np.asarray(historic_blocks.geometry.values, dtype=object)
+        bg = bg[_present(bg)]
+        if len(bg):
+            rg = _polygonal(shapely.difference(rg, shapely.union_all(bg)))
+    res_area = pd.Series(shapely.area(rg)).groupby(keys).sum()
+    total = float(res_area.sum())
+    return rg, keys, res_area, total
+
+
+def _in_baseline_cover(
+    rg: NDArray[np.object_],
+    src: gpd.GeoDataFrame,
+    in_lab: NDArray[np.intp],
+    oth_lab: NDArray[np.intp],
+    n_lab: int,
+    qs: int,
+) -> pd.DataFrame:
+    """Covered m² per (label, parcel) of the in-baseline projects ``in_lab``: their service over
+    the land "the baseline without it" (label ``oth_lab``) leaves unserved, on the parcels the
+    project reaches."""
+    n = len(rg)
+    slab = src["label"].to_numpy()
+    own_src = src[np.isin(slab, in_lab)]
+    buf = shapely.buffer(
+        np.asarray(own_src.geometry.values, dtype=object),
+        own_src["radius_m"].to_numpy(float),
+        quad_segs=qs,
+    )
+    si, kk = shapely.STRtree(rg).query(buf, predicate="intersects")
+    tkey = np.unique(own_src["label"].to_numpy(np.int64)[si] * n + kk)
+    t_lab, t_k = tkey // n, tkey % n  # (project label, parcel) pairs, one land item each
+    o_of = np.empty(n_lab, np.int64)
+    o_of[in_lab] = oth_lab
+    okey, oland = _uncovered(rg, src[np.isin(slab, oth_lab)], qs, pairs=o_of[t_lab] * n + t_k)
+    items = rg[t_k].copy()
+    hit = pd.Index(o_of[t_lab] * n + t_k).get_indexer(okey)
+    items[hit] = oland
+    c = network_covered_area(
+        items,
+        own_src,
+        quad_segs=qs,
+        label="label",
+        pairs=t_lab * len(items) + np.arange(len(items)),
+    )
+    c["parcel"] = t_k[c["parcel"].to_numpy()]
+    return c
+
+
+def _per_unit(
+    pc: pd.DataFrame, pid: NDArray[np.object_], keys: NDArray[np.object_]
+) -> pd.DataFrame:
+    """Gain m² per (project, 街道) from covered m² per (label, parcel); rounding noise dropped."""
+    per = (
+        pd.DataFrame(
+            {
+                "project_id": pid[pc["label"].to_numpy() - 1],
+                "unit_code": keys[pc["parcel"].to_numpy()],
+                "gain_m2": pc["covered_m2"].to_numpy(),
+            }
+        )
+        .groupby(["project_id", "unit_code"], sort=True)["gain_m2"]
+        .sum()
+        .reset_index()
+    )
+    return per[per["gain_m2"] > NOISE_M2]
 
 
 def network_marginal_gains(
@@ -240,7 +191,6 @@ def network_marginal_gains(
         :data:`geo.scenarios.GAIN_COLUMNS` (gains on the network, ranks re-computed) plus
         ``euclidean_gain_m2``, ``euclidean_gain_pp`` and ``method`` = ``"network"``.
     """
-    from geo.indicator import _present
     from geo.rules import assign_radii
     from geo.scenarios import GAIN_COLUMNS, green_projects, marginal_gains, parks_as_of
 
@@ -259,16 +209,7 @@ def network_marginal_gains(
         by=by,
     )
     variant = str(euc["variant"].iloc[0]) if len(euc) else "all_land"
-    res = normalise_demand(residential, by=by)
-    rg = np.asarray(res.geometry.values, dtype=object)
-    keys = res[by].astype(str).to_numpy()
-    if variant == "non_historic" and historic_blocks is not None:
-        bg = np.asarray(historic_blocks.geometry.values, dtype=object)
-        bg = bg[_present(bg)]
-        if len(bg):
-            rg = _polygonal(shapely.difference(rg, shapely.union_all(bg)))
-    res_area = pd.Series(shapely.area(rg)).groupby(keys).sum()
-    total = float(res_area.sum())
+    rg, keys, res_area, total = _gain_land(residential, historic_blocks, variant, by)
     n = len(rg)
 
     zones = historic_blocks if any(t.zone != "any" for t in rule.tiers) else None
@@ -347,45 +288,10 @@ def network_marginal_gains(
     # parcels the project reaches
     in_lab = 1 + q_of
     if len(in_lab):
-        own_src = src[np.isin(slab, in_lab)]
-        buf = shapely.buffer(
-            np.asarray(own_src.geometry.values, dtype=object),
-            own_src["radius_m"].to_numpy(float),
-            quad_segs=qs,
-        )
-        si, kk = shapely.STRtree(rg).query(buf, predicate="intersects")
-        tkey = np.unique(own_src["label"].to_numpy(np.int64)[si] * n + kk)
-        t_lab, t_k = tkey // n, tkey % n  # (project label, parcel) pairs, one land item each
-        o_of = np.empty(n_lab, np.int64)
-        o_of[in_lab] = oth_lab
-        okey, oland = _uncovered(rg, src[np.isin(slab, oth_lab)], qs, pairs=o_of[t_lab] * n + t_k)
-        items = rg[t_k].copy()
-        hit = pd.Index(o_of[t_lab] * n + t_k).get_indexer(okey)
-        items[hit] = oland
-        c = network_covered_area(
-            items,
-            own_src,
-            quad_segs=qs,
-            label="label",
-            pairs=t_lab * len(items) + np.arange(len(items)),
-        )
-        c["parcel"] = t_k[c["parcel"].to_numpy()]
-        cov.append(c)
+        cov.append(_in_baseline_cover(rg, src, in_lab, oth_lab, n_lab, qs))
     pc = pd.concat(cov, ignore_index=True)
     pc = pc[pc["covered_m2"] > 0]
-    per = (
-        pd.DataFrame(
-            {
-                "project_id": pid[pc["label"].to_numpy() - 1],
-                "unit_code": keys[pc["parcel"].to_numpy()],
-                "gain_m2": pc["covered_m2"].to_numpy(),
-            }
-        )
-        .groupby(["project_id", "unit_code"], sort=True)["gain_m2"]
-        .sum()
-        .reset_index()
-    )
-    per = per[per["gain_m2"] > NOISE_M2]
+    per = _per_unit(pc, pid, keys)
     return _gain_frame(d_rows, counted, per, res_area, total, euc, GAIN_COLUMNS)
 
 

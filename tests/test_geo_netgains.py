@@ -22,8 +22,9 @@ from geo.coverage import DEFAULT_QUAD_SEGS
 from geo.netaccess import access_points
 from geo.netcoverage import network_service, service_area_polygons, service_sources
 from geo.netengine import network_reach
-from geo.netgains import NOISE_M2, labelled_reach, network_marginal_gains
+from geo.netgains import NOISE_M2, network_marginal_gains
 from geo.netgraph import StreetGraph
+from geo.netlabels import labelled_reach
 from geo.netoverlay import network_covered_area
 from geo.nettable import euclidean_rule
 from geo.rules import RuleSet

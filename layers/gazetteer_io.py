@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import shapely
+import pandas as pd
 
 from geo.gazetteer import Gazetteer, build_gazetteer
 from layers.errors import LayerError, Problem
+from layers.graphml import edge_geometries, read_graphml_file
 from layers.studyarea import DATA_ROOT, load_study_area
 
 GAZETTEER_DIR = DATA_ROOT / "gazetteer"
@@ -105,28 +106,12 @@ def read_graphml_edges(path: Path) -> gpd.GeoDataFrame:
 
     Edges with a ``geometry`` attribute (WKT) keep it; others are straight lines between their nodes.
     """
-    import networkx as nx
-
-    try:
-        graph = nx.read_graphml(path)
-    except (OSError, nx.NetworkXError, SyntaxError) as exc:
-        raise LayerError([Problem(str(path), None, None, f"cannot read GraphML: {exc}")]) from exc
-    crs = graph.graph.get("crs", "EPSG:4326")
-    xy = {n: (float(d["x"]), float(d["y"])) for n, d in graph.nodes(data=True) if "x" in d}
-    names, geoms = [], []
-    for u, v, d in graph.edges(data=True):
-        name = d.get("name")
-        if not name:
-            continue
-        wkt = d.get("geometry")
-        if wkt:
-            geom = shapely.from_wkt(wkt)
-        elif u in xy and v in xy:
-            geom = shapely.LineString([xy[u], xy[v]])
-        else:
-            continue
-        names.append(name)
-        geoms.append(geom)
+    g = read_graphml_file(path)
+    name = g.edges["name"] if "name" in g.edges else pd.Series([None] * len(g.edges))
+    named = name.notna().to_numpy() & (name.fillna("") != "").to_numpy()
+    geoms = edge_geometries(g)[named]
+    names = name[named].tolist()
+    crs = g.crs
     return gpd.GeoDataFrame({"name": names}, geometry=geoms, crs=crs)
 
 

@@ -12,18 +12,17 @@ so walking distances on it are upper bounds (the notes say so).
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
 from geo.netbarriers import apply_barriers
 from geo.netgraph import StreetGraph, build_graph
 from layers.errors import LayerError, Problem
+from layers.graphml import edge_geometries, read_graphml_file
 
 __all__ = [
     "FORMATS",
@@ -80,63 +79,28 @@ def read_graphml(path: str | Path) -> NetworkData:
     XML parser (``networkx.read_graphml`` gives the same graph, more slowly).
     """
     p = Path(path)
-    try:
-        tree = ET.parse(p)
-    except FileNotFoundError:
-        raise _err(p, "file not found") from None
-    except ET.ParseError as e:
-        raise _err(p, f"not valid GraphML/XML: {e}") from None
-    ns = {"g": "http://graphml.graphdrawing.org/xmlns"}
-    root = tree.getroot()
-    keys = {k.get("id"): (k.get("for"), k.get("attr.name")) for k in root.findall("g:key", ns)}
-    graph = root.find("g:graph", ns)
-    if graph is None:
-        raise _err(p, "no <graph> element")
-    crs = "EPSG:4326"
-    for d in graph.findall("g:data", ns):
-        if keys.get(d.get("key"), ("", ""))[1] == "crs" and d.text:
-            crs = d.text
-    nid, nx_, ny_ = [], [], []
-    for n in graph.iterfind("g:node", ns):
-        attrs = {keys.get(d.get("key"), ("", ""))[1]: d.text for d in n.findall("g:data", ns)}
-        nid.append(n.get("id"))
-        nx_.append(float(attrs.get("x") or "nan"))
-        ny_.append(float(attrs.get("y") or "nan"))
-    rows = []
-    for el in graph.iterfind("g:edge", ns):
-        attrs = {keys.get(d.get("key"), ("", ""))[1]: d.text for d in el.findall("g:data", ns)}
-        rows.append(
-            {
-                "u": el.get("source"),
-                "v": el.get("target"),
-                "highway": attrs.get("highway"),
-                "bridge": attrs.get("bridge"),
-                "tunnel": attrs.get("tunnel"),
-                "name": attrs.get("name"),
-                "osmid": attrs.get("osmid"),
-                "length_osm": float(attrs.get("length") or "nan"),
-                "wkt": attrs.get("geometry"),
-            }
-        )
-    nodes = gpd.GeoDataFrame(
-        index=pd.Index(nid, name="osmid"), geometry=shapely.points(nx_, ny_), crs=crs
+    g = read_graphml_file(p)
+    e = g.edges
+
+    def col(name: str) -> list[str | None]:
+        return e[name].tolist() if name in e else [None] * len(e)
+
+    df = pd.DataFrame(
+        {
+            "u": e["u"].tolist(),
+            "v": e["v"].tolist(),
+            "highway": col("highway"),
+            "bridge": col("bridge"),
+            "tunnel": col("tunnel"),
+            "name": col("name"),
+            "osmid": col("osmid"),
+            "length_osm": [float(v or "nan") for v in col("length")],
+        }
     )
-    if np.isnan(nx_).any() or np.isnan(ny_).any():
-        raise _err(p, "node(s) without x/y", "x")
-    df = pd.DataFrame(rows)
-    if df.empty:
-        raise _err(p, "no edges")
-    xy = pd.DataFrame({"x": nx_, "y": ny_}, index=nid)
-    wkt = df["wkt"].to_numpy(dtype=object)
-    has = pd.notna(wkt)
-    geom = np.empty(len(df), dtype=object)
-    if has.any():
-        geom[has] = shapely.from_wkt(wkt[has])
-    if (~has).any():
-        a = xy.loc[df.loc[~has, "u"]].to_numpy()
-        b = xy.loc[df.loc[~has, "v"]].to_numpy()
-        geom[~has] = shapely.linestrings(np.stack([a, b], axis=1))
-    edges = gpd.GeoDataFrame(df.drop(columns="wkt"), geometry=geom, crs=crs)
+    nodes = gpd.GeoDataFrame(
+        index=pd.Index(g.node_id, name="osmid"), geometry=shapely.points(g.x, g.y), crs=g.crs
+    )
+    edges = gpd.GeoDataFrame(df, geometry=edge_geometries(g), crs=g.crs)
     return NetworkData(edges, nodes, "graphml", "drive", str(p))
 
 

@@ -20,7 +20,6 @@ import ast
 import os
 import re
 import tomllib
-import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ import pandas as pd
 import shapely
 
 from layers.errors import LayerError, Problem
+from layers.graphml import edge_geometries, read_graphml_file
 from layers.studyarea import DATA_ROOT
 
 __all__ = [
@@ -391,44 +391,9 @@ def read_graphml_edges(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     LayerError
         The file is missing or not GraphML (the message names the file and the element at fault).
     """
-    p = Path(path)
-    name = str(p)
-    if not p.is_file():
-        raise LayerError([Problem(name, None, None, "GraphML file not found")])
-    ns = "{http://graphml.graphdrawing.org/xmlns}"
-    keys: dict[str, str] = {}
-    nodes: dict[str, tuple[float, float]] = {}
-    rows: list[dict[str, Any]] = []
-    try:
-        for _event, el in ET.iterparse(p, events=("end",)):
-            tag = el.tag.replace(ns, "")
-            if tag == "key":
-                keys[el.get("id", "")] = el.get("attr.name", "")
-            elif tag == "node":
-                data = {keys.get(d.get("key", ""), ""): d.text for d in el.findall(f"{ns}data")}
-                nodes[el.get("id", "")] = (float(data["x"] or "nan"), float(data["y"] or "nan"))
-                el.clear()
-            elif tag == "edge":
-                data = {keys.get(d.get("key", ""), ""): d.text for d in el.findall(f"{ns}data")}
-                data["u"], data["v"] = el.get("source"), el.get("target")
-                rows.append(data)
-                el.clear()
-    except (ET.ParseError, KeyError, ValueError) as exc:
-        raise LayerError([Problem(name, None, None, f"not an OSMnx GraphML file: {exc}")]) from exc
-    if not rows:
-        raise LayerError([Problem(name, None, "edge", "no edges in the GraphML file")])
-    geoms = np.empty(len(rows), dtype=object)
-    for i, r in enumerate(rows):
-        wkt = r.get("geometry")
-        if wkt:
-            geoms[i] = shapely.from_wkt(wkt)
-        else:
-            try:
-                geoms[i] = shapely.LineString([nodes[r["u"]], nodes[r["v"]]])
-            except KeyError as exc:
-                raise LayerError(
-                    [Problem(name, i + 1, "edge", f"edge refers to unknown node {exc}")]
-                ) from exc
+    g = read_graphml_file(path)
+    geoms = edge_geometries(g)
+    rows = g.edges.to_dict("records")
     names = [_names(r.get("name")) for r in rows]
     hw = [(_names(r.get("highway")) or [""])[0] for r in rows]
     out = gpd.GeoDataFrame(
@@ -444,7 +409,7 @@ def read_graphml_edges(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
             "bridge": [str(r.get("bridge") or "").lower() not in ("", "no", "false") for r in rows],
         },
         geometry=geoms,
-        crs="EPSG:4326",
+        crs=g.crs,
     )
     key = shapely.to_wkb(shapely.normalize(out.geometry.values))
     return out[~pd.Series(key).duplicated().to_numpy()].reset_index(drop=True)

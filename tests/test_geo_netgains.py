@@ -22,7 +22,7 @@ from geo.coverage import DEFAULT_QUAD_SEGS
 from geo.netaccess import access_points
 from geo.netcoverage import network_service, service_area_polygons, service_sources
 from geo.netengine import network_reach
-from geo.netgains import NOISE_M2, network_marginal_gains
+from geo.netgains import NOISE_M2, _gain_land, network_marginal_gains
 from geo.netgraph import StreetGraph
 from geo.netlabels import labelled_reach
 from geo.netoverlay import network_covered_area
@@ -63,7 +63,7 @@ def loop_gains(
         :data:`geo.scenarios.GAIN_COLUMNS` (gains on the network, ranks re-computed) plus
         ``euclidean_gain_m2``, ``euclidean_gain_pp`` and ``method`` = ``"network"``.
     """
-    from geo.indicator import _polygonal, _present
+    from geo.indicator import _polygonal
     from geo.rules import assign_radii
     from geo.scenarios import GAIN_COLUMNS, green_projects, marginal_gains, parks_as_of
 
@@ -81,18 +81,8 @@ def loop_gains(
         by=by,
     )
     variant = str(euc["variant"].iloc[0]) if len(euc) else "all_land"
-    from geo.coverage import normalise_demand
-
-    res = normalise_demand(residential, by=by)
-    rg = np.asarray(res.geometry.values, dtype=object)
-    keys = res[by].astype(str).to_numpy()
-    if variant == "non_historic" and historic_blocks is not None:
-        bg = np.asarray(historic_blocks.geometry.values, dtype=object)
-        bg = bg[_present(bg)]
-        if len(bg):
-            rg = _polygonal(shapely.difference(rg, shapely.union_all(bg)))
-    res_area = pd.Series(shapely.area(rg)).groupby(keys).sum()
-    total = float(res_area.sum())
+    # the land (parcels, historic blocks cut out for the variant) as the engine takes it
+    rg, keys, res_area, total = _gain_land(residential, historic_blocks, variant, by)
 
     zones = historic_blocks if any(t.zone != "any" for t in rule.tiers) else None
     base = assign_radii(parks_as_of(parks, projects, year, include_planned), rule, zones)

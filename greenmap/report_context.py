@@ -21,6 +21,7 @@ from typing import Any
 
 import geopandas as gpd
 
+from greenmap.report_chart import draw_series_chart
 from greenmap.report_context_candidates import K_DISTRICT as K_DISTRICT
 from greenmap.report_context_candidates import K_SUBDISTRICT as K_SUBDISTRICT
 from greenmap.report_context_candidates import _candidate_rows as _candidate_rows
@@ -44,7 +45,6 @@ from greenmap.report_context_provenance import _sources as _sources
 from greenmap.report_context_provenance import _vintage as _vintage
 from greenmap.report_data import ReportData, check_code, network_of
 from greenmap.report_format import NOT_COMPUTED, ODBL, _data_uri, _num
-from greenmap.report_chart import draw_series_chart
 from greenmap.report_map import draw_map
 
 #: Candidate sites listed in each 街道 section of the district report.

@@ -170,6 +170,18 @@ def cmd_coverage_dask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _official(area: str) -> list[str]:
+    """Notes of the area's officially reported figures (none when it has no indicators table)."""
+    from greenmap import analysis
+    from greenmap.tables import official_notes
+    from layers.errors import LayerError
+
+    try:
+        return official_notes(analysis.reported_series(area))
+    except (LayerError, KeyError, ValueError):
+        return []
+
+
 def cmd_coverage(args: argparse.Namespace) -> int:
     from greenmap import analysis
 
@@ -209,7 +221,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         fmt=args.format,
         variant=args.variant,
         output=args.output,
-        inputs=input_notes(study),
+        inputs=[*input_notes(study), *_official(study.area.name)],
     )
     return EXIT_OK
 

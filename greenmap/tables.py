@@ -32,6 +32,7 @@ __all__ = [
     "emit_coverage",
     "fit",
     "input_notes",
+    "official_notes",
     "render",
 ]
 
@@ -339,6 +340,49 @@ def input_notes(study: Any) -> list[str]:
             osm |= bool(gdf["source"].astype(str).str.contains("OpenStreetMap", case=False).any())
     if osm:
         out.append("map data © OpenStreetMap contributors (ODbL)")
+    return out
+
+
+def official_notes(reported: pd.DataFrame) -> list[str]:
+    """One note per reported indicator: its latest actual and expected figures as published, cited.
+
+    ``reported`` is :func:`greenmap.analysis.reported_series`. The figures are never recomputed;
+    the note says that the rate above is this tool's measurement on the area's own layers.
+
+    >>> r = pd.DataFrame({"indicator_id": ["a", "a"], "name_zh": ["覆盖率", "覆盖率"],
+    ...     "year": [2021, 2025], "value": [98.05, 99.98], "kind": ["actual", "expected"],
+    ...     "source": ["《报告甲》", "《报告乙》"], "source_file": ["002.txt", "004.txt"],
+    ...     "source_lines": ["218-222", "73"]})
+    >>> print(official_notes(r)[0])  # doctest: +NORMALIZE_WHITESPACE
+    官方 official, as reported (not recomputed; the rates above are measured here on this area's
+    layers): 覆盖率 98.05 % (2021 actual; 《报告甲》, 002.txt lines 218-222); 99.98 % (2025 expected;
+    《报告乙》, 004.txt line 73)
+    """
+    out: list[str] = []
+    if reported is None or not len(reported):
+        return out
+    obs = reported[reported["kind"].isin(["actual", "expected"])]
+    for _ind, part in obs.groupby("indicator_id", sort=False):
+        figs = []
+        for kind in ("actual", "expected"):
+            rows = part[part["kind"] == kind].sort_values("year", kind="stable")
+            if not len(rows):
+                continue
+            r = rows.iloc[-1]
+            where = str(r.get("source") or "").split(";")[0]
+            f, lines = r.get("source_file"), r.get("source_lines")
+            if isinstance(f, str) and f:
+                where += f", {f.split(';')[0]}"
+                if isinstance(lines, str) and lines:
+                    first = lines.split(";")[0]
+                    where += f" {'lines' if '-' in first else 'line'} {first}"
+            figs.append(f"{float(r['value']):g} % ({int(r['year'])} {kind}; {where})")
+        if figs:
+            name = str(part["name_zh"].iloc[0])
+            out.append(
+                "官方 official, as reported (not recomputed; the rates above are measured here on "
+                f"this area's layers): {name} " + "; ".join(figs)
+            )
     return out
 
 

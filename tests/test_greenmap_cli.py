@@ -213,3 +213,26 @@ def test_coverage_and_export_read_the_editing_store(
     assert hit["geometry"]["type"] == "Polygon"
     assert hit["properties"]["geometry_quality"] == "user"
     assert doc["metadata"]["projects_source"]["kind"] == "store"
+
+
+def test_coverage_notes_give_the_official_figures_as_reported(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The reported 98.05 % (2021) and 99.98 % (2025) stand beside the computed rates, cited,
+    on stderr so that JSON on stdout stays machine-readable."""
+    assert main(["coverage", "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    json.loads(out)  # stdout untouched
+    note = next(line for line in err.splitlines() if "非历史文化街区" in line and "官方" in line)
+    assert "98.05 % (2021 actual;" in note and "002_786a6c8796ed6f5b.txt lines 218-222" in note
+    assert "99.98 % (2025 expected;" in note and "004_2abed503136e73cb.txt line 73" in note
+    assert "not recomputed" in note
+
+
+def test_official_notes_skip_targets_and_empty_series() -> None:
+    from greenmap.tables import official_notes
+
+    assert official_notes(pd.DataFrame()) == []
+    r = analysis.reported_series()
+    notes = official_notes(r[r["kind"].isin(["target", "plan", "baseline"])])
+    assert notes == []  # targets and plans are not reported figures

@@ -11,8 +11,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:  # for the annotation only; commands import layers inside their bodies
+    from layers.studyarea import StudyArea
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_UNAVAILABLE = 0, 1, 2, 3
 
@@ -170,16 +174,14 @@ def cmd_coverage_dask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _official(area: str) -> list[str]:
+def _official(area: StudyArea) -> list[str]:
     """Notes of the area's officially reported figures (none when it has no indicators table)."""
     from greenmap import analysis
     from greenmap.tables import official_notes
-    from layers.errors import LayerError
 
-    try:
-        return official_notes(analysis.reported_series(area))
-    except (LayerError, KeyError, ValueError):
+    if "indicators" not in area.layers:
         return []
+    return official_notes(analysis.reported_series(area.name))
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
@@ -221,7 +223,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         fmt=args.format,
         variant=args.variant,
         output=args.output,
-        inputs=[*input_notes(study), *_official(study.area.name)],
+        inputs=[*input_notes(study), *_official(study.area)],
     )
     return EXIT_OK
 

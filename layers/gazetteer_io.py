@@ -107,12 +107,11 @@ def read_graphml_edges(path: Path) -> gpd.GeoDataFrame:
     Edges with a ``geometry`` attribute (WKT) keep it; others are straight lines between their nodes.
     """
     g = read_graphml_file(path)
-    name = g.edges["name"] if "name" in g.edges else pd.Series([None] * len(g.edges))
-    named = name.notna().to_numpy() & (name.fillna("") != "").to_numpy()
-    geoms = edge_geometries(g)[named]
-    names = name[named].tolist()
-    crs = g.crs
-    return gpd.GeoDataFrame({"name": names}, geometry=geoms, crs=crs)
+    name = g.attr("name")
+    named = pd.notna(name) & (name != "")
+    return gpd.GeoDataFrame(
+        {"name": name[named].tolist()}, geometry=edge_geometries(g)[named], crs=g.crs
+    )
 
 
 def read_streets(path: Path) -> gpd.GeoDataFrame:

@@ -64,6 +64,12 @@ class GraphMLData:
     y: NDArray[np.float64]
     edges: pd.DataFrame
 
+    def attr(self, name: str) -> NDArray[np.object_]:
+        """Edge attribute ``name`` per edge, the text as written; ``None`` where absent."""
+        if name in self.edges:
+            return self.edges[name].to_numpy(dtype=object)
+        return np.full(len(self.edges), None, dtype=object)
+
 
 def _err(path: str, msg: str, fld: str | None = None, row: int | None = None) -> LayerError:
     return LayerError([Problem(path, row, fld, msg)])
@@ -97,10 +103,10 @@ def read_graphml_file(path: str | os.PathLike[str]) -> GraphMLData:
             elif tag == "node":
                 data = {keys.get(d.get("key", ""), ""): d.text for d in el.findall(f"{_NS}data")}
                 nid = el.get("id", "")
-                try:
-                    xs.append(float(data["x"] or "nan"))
-                    ys.append(float(data["y"] or "nan"))
-                except (KeyError, ValueError):
+                try:  # absent or empty: NaN, reported once after the pass
+                    xs.append(float(data.get("x") or "nan"))
+                    ys.append(float(data.get("y") or "nan"))
+                except ValueError:
                     raise _err(name, f"node {nid!r} without x/y coordinates", "x") from None
                 node_id.append(nid)
                 el.clear()
@@ -140,11 +146,7 @@ def edge_geometries(data: GraphMLData) -> NDArray[np.object_]:
     """
     n = len(data.edges)
     geom = np.empty(n, dtype=object)
-    wkt = (
-        data.edges["geometry"].to_numpy(dtype=object)
-        if "geometry" in data.edges
-        else np.full(n, None, dtype=object)
-    )
+    wkt = data.attr("geometry")
     has = pd.notna(wkt) & (wkt != "")
     if has.any():
         geom[has] = shapely.from_wkt(wkt[has])

@@ -80,23 +80,9 @@ def read_graphml(path: str | Path) -> NetworkData:
     """
     p = Path(path)
     g = read_graphml_file(p)
-    e = g.edges
-
-    def col(name: str) -> list[str | None]:
-        return e[name].tolist() if name in e else [None] * len(e)
-
-    df = pd.DataFrame(
-        {
-            "u": e["u"].tolist(),
-            "v": e["v"].tolist(),
-            "highway": col("highway"),
-            "bridge": col("bridge"),
-            "tunnel": col("tunnel"),
-            "name": col("name"),
-            "osmid": col("osmid"),
-            "length_osm": [float(v or "nan") for v in col("length")],
-        }
-    )
+    cols = ("u", "v", "highway", "bridge", "tunnel", "name", "osmid")
+    df = pd.DataFrame({c: g.attr(c).tolist() for c in cols})
+    df["length_osm"] = [float(v or "nan") for v in g.attr("length")]
     nodes = gpd.GeoDataFrame(
         index=pd.Index(g.node_id, name="osmid"), geometry=shapely.points(g.x, g.y), crs=g.crs
     )

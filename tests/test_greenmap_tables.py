@@ -10,14 +10,8 @@ import pytest
 
 from greenmap import analysis
 from greenmap.cli import main
-from greenmap.tables import (
-    UNIT_WIDTH,
-    coverage_notes,
-    coverage_report,
-    display_width,
-    fit,
-    render,
-)
+from greenmap.tables import UNIT_WIDTH, coverage_report
+from greenmap.textable import display_width
 from layers.rules import load_rule
 
 
@@ -31,23 +25,6 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def test_display_width_counts_wide_characters_twice() -> None:
-    assert display_width("Xicheng") == 7
-    assert display_width("西城区") == 6
-    assert display_width("ｘ") == 2  # full-width latin
-    assert display_width("e\u0301") == 1  # combining accent takes no column
-    assert display_width(fit("广安门外街道 Guang'anmenwai", 10)) == 10
-    assert fit("广安门外街道", 9).endswith("…")
-    assert fit("1.5", 5, ">") == "  1.5"
-
-
-def test_render_aligns_cjk_columns() -> None:
-    text = render(["名", "x"], [["什刹海街道", "1"], ["牛街", "22"]], ["<", ">"])
-    lines = text.splitlines()
-    # the right-aligned column ends in the same display column on every line
-    assert len({display_width(line) for line in lines}) == 1
 
 
 def test_report_one_row_per_unit_and_notes_once(demo: tuple[analysis.Study, pd.DataFrame]) -> None:
@@ -86,21 +63,6 @@ def test_report_fits_the_terminal(demo: tuple[analysis.Study, pd.DataFrame], wid
     if width < 72:
         assert "Whole district" not in rep.text
     assert max(display_width(line.split("  ")[0]) for line in lines) <= UNIT_WIDTH
-
-
-def test_notes_name_the_units() -> None:
-    t = pd.DataFrame(
-        {
-            "scope": ["district", "subdistrict", "subdistrict"],
-            "unit_code": ["d", "a", "b"],
-            "unit_name_zh": ["全区", "甲街道", "乙街道"],
-            "unit_name_en": ["", "", ""],
-            "note": ["x", "x; no residential land in this unit: rate undefined", "x"],
-        }
-    )
-    notes = coverage_notes(t)
-    assert "x (every unit)" in notes
-    assert "no residential land in this unit: rate undefined (甲街道)" in notes
 
 
 def test_cli_table_json_csv(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,13 +3,13 @@
 Each builder takes a :class:`BuildContext` (the extract, the mapping of ``data/osm/mapping.toml``, the metric CRS,
 the district and its units) and returns the layer in EPSG:4326 with its :class:`~layers.repair.Tally` (read,
 kept, repaired, clipped, dropped, reasons). Used by :func:`layers.studyarea_build.build_study_area`; the line
-and point layers (barriers, streets, places) are built by :mod:`layers.osm_lines` with the helpers here.
+and point layers (barriers, streets, places) are built by :mod:`layers.osm_lines`; both share
+:mod:`layers.osm_polygons` (the context, the polygon pipeline) and :mod:`layers.osm_common`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -17,16 +17,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from layers.osm_common import OSM_SHORT, dedupe, source_labels, to_wgs
 from layers.osm_extract import Extract, osm_ref, select
-from layers.repair import (
-    Tally,
-    clip_to,
-    dedupe_ids,
-    drop_absurd,
-    label_unnamed,
-    polygonal,
-    repair_invalid,
-)
+from layers.osm_polygons import BuildContext
+from layers.repair import Tally, polygonal
 
 __all__ = [
     "OSM_SHORT",
@@ -36,7 +30,6 @@ __all__ = [
     "water_layer",
 ]
 
-OSM_SHORT = "© OpenStreetMap contributors (ODbL)"
 # What a BBBike/Geofabrik `type`/`fclass` value stands for, as an OSM tag.
 _BBBIKE_TAG = {
     "park": "leisure=park",
@@ -46,74 +39,6 @@ _BBBIKE_TAG = {
     "village_green": "landuse=village_green",
     "forest": "landuse=forest",
 }
-
-
-@dataclass
-class BuildContext:
-    """What every layer builder needs.
-
-    Attributes
-    ----------
-    extract : Extract
-        The OSM extract read by :func:`layers.osm_extract.read_extract`.
-    mapping : mapping
-        ``data/osm/mapping.toml`` as loaded by :func:`layers.osm_extract.load_mapping`.
-    metric_crs : str
-        Projected CRS (metres) of the study area.
-    district_m : shapely geometry
-        The district in ``metric_crs``.
-    units_m : GeoDataFrame
-        The units (街道; ``code``, ``name_zh``) in ``metric_crs``.
-    quality : str
-        ``geometry_quality`` of every feature built.
-    """
-
-    extract: Extract
-    mapping: Mapping[str, Any]
-    metric_crs: str
-    district_m: shapely.Geometry
-    units_m: gpd.GeoDataFrame
-    quality: str = "osm"
-
-    def region(self, margin: float) -> shapely.Geometry:
-        """The district, or the district grown by ``margin`` metres."""
-        if margin <= 0:
-            return self.district_m
-        return shapely.buffer(self.district_m, margin, quad_segs=16)
-
-    def label(self, layer: str, default: str) -> str:
-        return str(self.mapping.get("unnamed", {}).get(layer, default))
-
-    def polygons(
-        self,
-        rows: gpd.GeoDataFrame,
-        layer: str,
-        tally: Tally,
-        rule: Mapping[str, Any],
-        margin: float,
-        unnamed: str,
-    ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-        """:func:`_polygon_layer` of ``rows`` clipped to the district plus the rule's
-        ``clip_margin_m`` (default ``margin``), unnamed features labelled ``unnamed``."""
-        region = self.region(float(rule.get("clip_margin_m", margin)))
-        return _polygon_layer(
-            self.extract,
-            rows,
-            layer,
-            tally,
-            self.metric_crs,
-            region,
-            rule,
-            self.label(layer, unnamed),
-        )
-
-
-def _metric(geoms: Any, crs: str) -> np.ndarray:
-    return np.asarray(gpd.GeoSeries(geoms, crs="EPSG:4326").to_crs(crs).values, dtype=object)
-
-
-def _wgs(geoms: Any, crs: str) -> gpd.GeoSeries:
-    return gpd.GeoSeries(geoms, crs=crs).to_crs("EPSG:4326")
 
 
 def _kind_guess(tag: str, area_m2: float, guess: Mapping[str, Any]) -> str:
@@ -136,113 +61,6 @@ def _tag_of(row_key: str, row_value: str) -> str:
     if row_key:
         return f"{row_key}={row_value}"
     return _BBBIKE_TAG.get(row_value, f"type={row_value}")
-
-
-def _source_label(extract: Extract, theme: str, value: str, key: str) -> str:
-    what = (
-        f"{key}={value}"
-        if key
-        else f"{theme} {'fclass' if extract.layout == 'geofabrik' else 'type'}={value}"
-    )
-    return f"{OSM_SHORT} · {extract.layout} extract {extract.path.name}: {what}"
-
-
-def _source_labels(extract: Extract, rows: pd.DataFrame, take: Any = None) -> list[str]:
-    """:func:`_source_label` of every row of ``rows`` (columns ``theme``, ``value``, ``key``), or of
-    the rows ``take`` (a boolean mask or positions)."""
-    cols = [rows[c].to_numpy() for c in ("theme", "value", "key")]
-    if take is not None:
-        cols = [c[take] for c in cols]
-    return [_source_label(extract, t, v, k) for t, v, k in zip(*cols, strict=True)]
-
-
-def _drop_rows(rows: pd.DataFrame, mask: np.ndarray, tally: Tally, why: str) -> Any:
-    """``rows`` without the ``mask`` rows, counted as dropped for ``why``."""
-    tally.drop(int(mask.sum()), why)
-    return rows[~mask].reset_index(drop=True)
-
-
-# ------------------------------------------------------------------------------------------ polygon layers
-def _polygon_layer(
-    extract: Extract,
-    rows: gpd.GeoDataFrame,
-    layer: str,
-    tally: Tally,
-    metric_crs: str,
-    region: shapely.Geometry,
-    rule: Mapping[str, Any],
-    unnamed_label: str,
-) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-    """Repaired, absurd-free, clipped polygons in the metric CRS, with ``ref``, ``label``, ``full_area_m2``.
-
-    ``tally.read`` is the caller's to set (it may have dropped features before).
-    """
-    if not len(rows):
-        return rows.assign(ref=[], label=[], full_area_m2=[]).set_crs(
-            metric_crs, allow_override=True
-        ), np.array([])
-    tid = shapely.get_type_id(rows.geometry.values)
-    non_poly = ~np.isin(tid, (3, 6))
-    rows = _drop_rows(rows, non_poly, tally, "not a polygon (points/lines of a polygon layer)")
-    ccw = shapely.is_ccw(shapely.get_exterior_ring(shapely.get_geometry(rows.geometry.values, 0)))
-    if (~ccw).any():
-        tally.note(
-            f"{int((~ccw).sum())} exterior rings clockwise (shapefile order): written counter-clockwise "
-            "(RFC 7946)"
-        )
-    geoms, repaired, reasons = repair_invalid(rows.geometry.values, "polygon")
-    refs = np.array(
-        [osm_ref(i, e) for i, e in zip(rows["osm_id"], rows["element"], strict=True)], dtype=object
-    )
-    if repaired.any():
-        tally.repaired += int(repaired.sum())
-        kinds = sorted({r.split("[")[0].strip() for r in reasons})
-        ids = ", ".join(refs[repaired][:8])
-        tally.note(
-            f"repaired {int(repaired.sum())} invalid geometries with make_valid ({'; '.join(kinds)}: {ids})"
-        )
-    metric = _metric(geoms, metric_crs)
-    empty = shapely.is_empty(metric) | (shapely.area(metric) <= 0)
-    tally.drop(int(empty.sum()), "empty after repair", refs[empty])
-    max_extent = float(rule.get("max_extent_m", 10000))
-    absurd, ext = drop_absurd(metric, max_extent)
-    absurd &= ~empty
-    for i in np.flatnonzero(absurd):
-        tally.drop(
-            1,
-            f"{refs[i]} spans {ext[i] / 1000:.1f} km, more than max_extent_m = {max_extent:g} m for "
-            f"layer {layer}: a broken geometry",
-        )
-    keep = ~(empty | absurd)
-    full_area = shapely.area(metric)
-    clipped_geoms, cut, outside = clip_to(metric, region, "polygon")
-    outside &= keep
-    margin = float(rule.get("clip_margin_m", 0))
-    where = "the district" + (f" plus {margin:g} m" if margin else "")
-    tally.drop(int(outside.sum()), f"outside {where}")
-    keep &= ~outside
-    tally.clipped += int((cut & keep).sum())
-    if (cut & keep).any():
-        tally.note(f"clipped {int((cut & keep).sum())} features crossing {where}")
-    out = gpd.GeoDataFrame(
-        rows.drop(columns="geometry")
-        .assign(ref=refs, full_area_m2=full_area)[keep]
-        .reset_index(drop=True),
-        geometry=gpd.GeoSeries(clipped_geoms[keep], crs=metric_crs).values,
-        crs=metric_crs,
-    )
-    labels, n_unnamed = label_unnamed(out["name"].to_numpy(), out["ref"].to_numpy(), unnamed_label)
-    out["label"] = labels
-    if n_unnamed:
-        tally.note(f"{n_unnamed} without a name labelled '{unnamed_label} · osm:…'")
-    return out, keep
-
-
-def _dedupe(ids: np.ndarray, tally: Tally) -> np.ndarray:
-    new, dups = dedupe_ids(list(ids))
-    if dups:
-        tally.note(f"duplicate ids resolved with a #n suffix: {', '.join(dups[:8])}")
-    return new
 
 
 def _assign_unit(geoms_m: np.ndarray, unit_m: gpd.GeoDataFrame) -> np.ndarray:
@@ -273,11 +91,11 @@ def _parks_frame(
     kinds = [_kind_guess(t, a, guess) for t, a in zip(tags, areas, strict=True)]
     codes = _assign_unit(parks_m.geometry.values, unit_m)
     names = dict(zip(unit_m["code"], unit_m["name_zh"], strict=True))
-    rep = _wgs(shapely.point_on_surface(parks_m.geometry.values), metric_crs)
+    rep = to_wgs(shapely.point_on_surface(parks_m.geometry.values), metric_crs)
     fee = ["unknown"] * len(parks_m)
     if "fee" in parks_m.columns:
         fee = [str(f) if str(f) in ("yes", "no") else "unknown" for f in parks_m["fee"]]
-    ids = _dedupe(parks_m["ref"].to_numpy(), tally)
+    ids = dedupe(parks_m["ref"].to_numpy(), tally)
     clipped = ~np.isclose(shapely.area(parks_m.geometry.values), areas, rtol=1e-9)
     notes = [
         f"kind_basis: guess: osm tag + size ({t}, {a / 1e4:.2f} ha)"
@@ -299,10 +117,10 @@ def _parks_frame(
             "lat": np.round(rep.y.to_numpy(), 7),
             "coord_datum_source": "WGS-84 (OpenStreetMap)",
             "note": notes,
-            "source": _source_labels(extract, parks_m),
+            "source": source_labels(extract, parks_m),
             "geometry_quality": quality,
         },
-        geometry=_wgs(parks_m.geometry.values, metric_crs).values,
+        geometry=to_wgs(parks_m.geometry.values, metric_crs).values,
         crs="EPSG:4326",
     )
 
@@ -349,8 +167,8 @@ def _residential_frame(
         ],
         dtype=object,
     )
-    ids = _dedupe(ids, tally)
-    src = _source_labels(extract, res_m, left)
+    ids = dedupe(ids, tally)
+    src = source_labels(extract, res_m, left)
     tally.kept = len(ids)
     return gpd.GeoDataFrame(
         {
@@ -360,7 +178,7 @@ def _residential_frame(
             "source": src,
             "geometry_quality": quality,
         },
-        geometry=_wgs(pieces, metric_crs).values,
+        geometry=to_wgs(pieces, metric_crs).values,
         crs="EPSG:4326",
     )
 
@@ -438,16 +256,16 @@ def water_layer(ctx: BuildContext) -> tuple[gpd.GeoDataFrame | None, Tally]:
     wtally.kept = len(water_m)
     if not len(water_m):
         return None, wtally
-    ids = _dedupe(water_m["ref"].to_numpy(), wtally)
+    ids = dedupe(water_m["ref"].to_numpy(), wtally)
     out = gpd.GeoDataFrame(
         {
             "water_id": ids,
             "name_zh": water_m["label"].to_numpy(),
             "kind": water_m["value"].to_numpy(),
-            "source": _source_labels(extract, water_m),
+            "source": source_labels(extract, water_m),
             "geometry_quality": ctx.quality,
         },
-        geometry=_wgs(water_m.geometry.values, ctx.metric_crs).values,
+        geometry=to_wgs(water_m.geometry.values, ctx.metric_crs).values,
         crs="EPSG:4326",
     )
     return out, wtally

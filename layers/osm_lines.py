@@ -19,16 +19,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from layers.osm_common import OSM_SHORT, dedupe, drop_rows, source_labels, to_metric, to_wgs
 from layers.osm_extract import Extract, osm_ref, select
-from layers.osm_layers import (
-    OSM_SHORT,
-    BuildContext,
-    _dedupe,
-    _drop_rows,
-    _metric,
-    _source_labels,
-    _wgs,
-)
+from layers.osm_polygons import BuildContext
 from layers.repair import Tally, clip_to, repair_invalid
 
 __all__ = ["barriers_layer", "places_layer", "streets_layer"]
@@ -41,7 +34,7 @@ def _lines(
     tid = shapely.get_type_id(rows.geometry.values)
     lines = np.isin(tid, (1, 5))
     tally.drop(int((~lines).sum()), f"{what}not a line")
-    metric = _metric(rows.geometry.values, metric_crs)
+    metric = to_metric(rows.geometry.values, metric_crs)
     metric, repaired, _ = repair_invalid(metric, "line")
     tally.repaired += int(repaired.sum())
     geoms, cut, outside = clip_to(metric, zone, "line")
@@ -74,7 +67,7 @@ def _barriers(
         tally.read += len(rows)
         if "tunnel" in rows.columns:
             tun = rows["tunnel"].fillna(False).astype(bool).to_numpy()
-            rows = _drop_rows(rows, tun, tally, f"{kind} in tunnels: no barrier at the surface")
+            rows = drop_rows(rows, tun, tally, f"{kind} in tunnels: no barrier at the surface")
         elif kind == "rail":
             tally.note(
                 "no tunnel column in the extract: every 'rail' segment kept (subways left out by the mapping)"
@@ -88,7 +81,7 @@ def _barriers(
                     "name_zh": rows["name"].to_numpy(dtype=object)[keep],
                     "kind": kind,
                     "osm_type": rows["value"].to_numpy(dtype=object)[keep],
-                    "source": _source_labels(extract, rows, keep),
+                    "source": source_labels(extract, rows, keep),
                     "geometry": geoms[keep],
                 }
             )
@@ -97,7 +90,7 @@ def _barriers(
         mw = edges[edges["highway"].isin(["motorway", "trunk"])].reset_index(drop=True)
         tally.read += len(mw)
         tun = mw["tunnel"].to_numpy(dtype=bool)
-        mw = _drop_rows(mw, tun, tally, "motorway/trunk in tunnels: no barrier at the surface")
+        mw = drop_rows(mw, tun, tally, "motorway/trunk in tunnels: no barrier at the surface")
         geoms, keep = _lines(mw, metric_crs, zone, tally, "motorway/trunk")
         ids = [f"graphml:{u}-{v}" for u, v in zip(mw["u"], mw["v"], strict=True)]
         frames.append(
@@ -116,10 +109,10 @@ def _barriers(
         tally.note("no rail, river, canal or motorway in the sources")
         return None
     df = pd.concat(frames, ignore_index=True)
-    df["barrier_id"] = _dedupe(df["barrier_id"].to_numpy(), tally)
+    df["barrier_id"] = dedupe(df["barrier_id"].to_numpy(), tally)
     df["geometry_quality"] = quality
     tally.kept = len(df)
-    geom = _wgs(df.pop("geometry").to_numpy(), metric_crs)
+    geom = to_wgs(df.pop("geometry").to_numpy(), metric_crs)
     return gpd.GeoDataFrame(df, geometry=geom.values, crs="EPSG:4326")
 
 
@@ -146,11 +139,11 @@ def _streets(
         return None
     tally.read = len(rows)
     unnamed = rows["name"].isna().to_numpy()
-    rows = _drop_rows(rows, unnamed, tally, "edges without a street name (a gazetteer needs names)")
+    rows = drop_rows(rows, unnamed, tally, "edges without a street name (a gazetteer needs names)")
     other = (
         ~rows["value"].isin(list(highways)).to_numpy() if highways else np.zeros(len(rows), bool)
     )
-    rows = _drop_rows(rows, other, tally, "highway class not in mapping streets.highway")
+    rows = drop_rows(rows, other, tally, "highway class not in mapping streets.highway")
     geoms, keep = _lines(rows, metric_crs, zone, tally, "named edges")
     rows = rows[keep].reset_index(drop=True)
     geoms = geoms[keep]
@@ -161,7 +154,7 @@ def _streets(
         out.append((str(nm), hw, merged))
     tally.note(f"{len(rows)} named edges merged into {len(out)} streets, one per name")
     tally.kept = len(out)
-    geom = _wgs([g for *_x, g in out], metric_crs)
+    geom = to_wgs([g for *_x, g in out], metric_crs)
     return gpd.GeoDataFrame(
         {
             "street_id": [f"street:{n}" for n, _h, _g in out],
@@ -190,13 +183,13 @@ def _places(
         tally.note("no places in the extract")
         return None
     pts = np.isin(shapely.get_type_id(rows.geometry.values), (0,))
-    rows = _drop_rows(rows, ~pts, tally, "not a point")
-    rows = _drop_rows(rows, rows["name"].isna().to_numpy(), tally, "no name")
-    metric = _metric(rows.geometry.values, metric_crs)
+    rows = drop_rows(rows, ~pts, tally, "not a point")
+    rows = drop_rows(rows, rows["name"].isna().to_numpy(), tally, "no name")
+    metric = to_metric(rows.geometry.values, metric_crs)
     inside = shapely.intersects(region(float(rule.get("clip_margin_m", 1000))), metric)
-    rows = _drop_rows(rows, ~inside, tally, "outside the district plus margin")
+    rows = drop_rows(rows, ~inside, tally, "outside the district plus margin")
     element = ["node" if extract.layout != "pbf" else e for e in rows["element"]]
-    ids = _dedupe(
+    ids = dedupe(
         np.array(
             [osm_ref(i, e) for i, e in zip(rows["osm_id"], element, strict=True)], dtype=object
         ),
@@ -214,7 +207,7 @@ def _places(
             "name_zh": rows["name"].astype(str).to_numpy(),
             "kind": rows["value"].to_numpy(),
             "population": pop,
-            "source": _source_labels(extract, rows),
+            "source": source_labels(extract, rows),
             "geometry_quality": quality,
         },
         geometry=rows.geometry.values,

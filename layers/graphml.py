@@ -5,7 +5,7 @@
 ``<edge>`` element with every data attribute as the text written (``None`` when absent), in file
 order. :func:`edge_geometries` gives the edges as lines: the ``geometry`` attribute (WKT) where
 there is one, else the straight line between the two nodes. The street-network loader
-(:mod:`layers.network_io`), the study-area build (:func:`layers.osm_extract.read_graphml_edges`)
+(:mod:`layers.network_io`), the study-area build (:func:`layers.graphml_streets.read_street_edges`)
 and the gazetteer (:mod:`layers.gazetteer_io`) all read GraphML through it.
 
 >>> import tempfile, networkx as nx

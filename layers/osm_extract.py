@@ -10,13 +10,12 @@ OSM tag key, PBF only), ``tunnel`` (bool or missing), ``access``, ``fee``):
 * Geofabrik's free shapefiles (``gis_osm_<theme>[_a]_free_1.shp``, column ``fclass``), folder or zip,
 * an ``.osm.pbf`` file (pyrosm; the OSM tags themselves).
 
-The mapping from OSM to layers is data: ``data/osm/mapping.toml`` (:func:`load_mapping`). A street network
-saved by OSMnx (GraphML) is read by :func:`read_graphml_edges` without needing OSMnx.
+The mapping from OSM to layers is data: ``data/osm/mapping.toml`` (:func:`load_mapping`). A PBF is read
+by :mod:`layers.osm_extract_pbf`; a street network saved by OSMnx (GraphML) by :mod:`layers.graphml_streets`.
 """
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 import tomllib
@@ -29,10 +28,9 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from layers.errors import LayerError, Problem
-from layers.graphml import edge_geometries, read_graphml_file
+from layers.osm_extract_pbf import read_pbf_themes
 from layers.studyarea import DATA_ROOT
 
 __all__ = [
@@ -41,7 +39,6 @@ __all__ = [
     "Extract",
     "load_mapping",
     "read_extract",
-    "read_graphml_edges",
     "select",
 ]
 
@@ -185,7 +182,8 @@ def read_extract(
     if not p.exists():
         raise LayerError([Problem(str(p), None, None, "OSM extract not found")])
     if p.name.endswith(".pbf"):
-        return _read_pbf(p, mapping or load_mapping(), bbox)
+        themes, files = read_pbf_themes(p, mapping or load_mapping(), bbox)
+        return Extract(p, "pbf", themes, files)
     members = _shapefile_members(p)
     geofabrik = {m: f for m, f in members.items() if _GEOFABRIK_RE.match(m)}
     if geofabrik:
@@ -228,89 +226,6 @@ def read_extract(
             )
         ]
     )
-
-
-def _pbf_filters(mapping: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:
-    parks = mapping["parks"]
-    out = {
-        "parks": dict(parks.get("tags", {})),
-        "forest": dict(parks.get("forest_types", {}).get("tags", {})),
-        "residential": dict(mapping["residential"].get("tags", {})),
-        "water": dict(mapping.get("water", {}).get("tags", {})),
-        "places": dict(mapping.get("places", {}).get("tags", {})),
-    }
-    if mapping["residential"].get("buildings", "no") == "add":
-        out["buildings"] = dict(mapping["residential"].get("building_tags", {}))
-    barriers: dict[str, list[str]] = {}
-    for rule in mapping.get("barriers", {}).values():
-        if isinstance(rule, dict):
-            for k, vals in rule.get("tags", {}).items():
-                barriers.setdefault(k, []).extend(vals)
-    out["barriers"] = barriers
-    return {k: v for k, v in out.items() if v}
-
-
-def _read_pbf(
-    p: Path, mapping: Mapping[str, Any], bbox: tuple[float, float, float, float] | None
-) -> Extract:
-    try:
-        import pyrosm
-    except ImportError as exc:  # pragma: no cover - pyrosm is an optional dependency
-        raise LayerError(
-            [Problem(str(p), None, None, "reading .osm.pbf needs pyrosm: pip install pyrosm")]
-        ) from exc
-    import warnings
-
-    out = Extract(p, "pbf")
-    try:
-        osm = pyrosm.OSM(str(p), bounding_box=list(bbox) if bbox else None)
-        for theme, flt in _pbf_filters(mapping).items():
-            parts = []
-            for key, values in flt.items():
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", message="Could not find any")
-                    part = osm.get_data_by_custom_criteria(
-                        custom_filter={key: list(values)},
-                        filter_type="keep",
-                        keep_nodes=theme == "places",
-                        keep_ways=True,
-                        keep_relations=True,
-                    )
-                if part is None or not len(part):
-                    continue
-                part = part.reset_index(drop=True)
-                cols = {
-                    "osm_id": part["id"].astype("int64").astype(str).to_numpy(dtype=object),
-                    "element": part.get("osm_type", pd.Series(["way"] * len(part)))
-                    .astype(str)
-                    .values,
-                    "name": part["name"].values
-                    if "name" in part.columns
-                    else np.full(len(part), None, dtype=object),
-                    "value": part[key].astype(str).values,
-                    "key": key,
-                    "tunnel": part["tunnel"].astype(str).isin(["yes", "building_passage"]).values
-                    if "tunnel" in part.columns
-                    else False,
-                }
-                for extra in ("access", "fee", "population"):
-                    cols[extra] = (
-                        part[extra].values
-                        if extra in part.columns
-                        else np.full(len(part), None, dtype=object)
-                    )
-                parts.append(gpd.GeoDataFrame(cols, geometry=part.geometry.values, crs="EPSG:4326"))
-            if parts:
-                gdf = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
-                out.themes[theme] = gdf.drop_duplicates(subset=["element", "osm_id"]).reset_index(
-                    drop=True
-                )
-                out.files[theme] = str(p)
-    except LayerError:
-        raise
-    except Exception as exc:  # pyrosm raises many types on a corrupt file
-        raise LayerError([Problem(str(p), None, None, f"cannot read OSM PBF: {exc}")]) from exc
-    return out
 
 
 def select(extract: Extract, rule: Mapping[str, Any]) -> gpd.GeoDataFrame:
@@ -362,54 +277,3 @@ def osm_ref(osm_id: Any, element: Any) -> str:
     """
     element = str(element or "").strip()
     return f"osm:{element}/{osm_id}" if element else f"osm:{osm_id}"
-
-
-# ------------------------------------------------------------------------------------------ GraphML
-def _names(value: str | None) -> list[str]:
-    if not value:
-        return []
-    text = value.strip()
-    if text.startswith("["):
-        try:
-            items = ast.literal_eval(text)
-            return [str(v).strip() for v in items if str(v).strip()]
-        except (ValueError, SyntaxError):
-            pass
-    return [text]
-
-
-def read_graphml_edges(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
-    """The edges of an OSMnx GraphML street network as lines (EPSG:4326), one row per undirected edge.
-
-    Columns: ``u``, ``v``, ``osmid``, ``name`` (the first name; OSMnx lists several as ``"['a', 'b']"``),
-    ``names`` (all), ``highway`` (the first value), ``length`` (m, as OSMnx computed it), ``tunnel``
-    (bool), ``bridge`` (bool). Edges without a ``geometry`` get the straight line between their nodes. The
-    two directions of a two-way street are one row.
-
-    Raises
-    ------
-    LayerError
-        The file is missing or not GraphML (the message names the file and the element at fault).
-    """
-    g = read_graphml_file(path)
-    geoms = edge_geometries(g)
-    rows = g.edges.to_dict("records")
-    names = [_names(r.get("name")) for r in rows]
-    hw = [(_names(r.get("highway")) or [""])[0] for r in rows]
-    out = gpd.GeoDataFrame(
-        {
-            "u": [r["u"] for r in rows],
-            "v": [r["v"] for r in rows],
-            "osmid": [r.get("osmid") or "" for r in rows],
-            "name": [n[0] if n else None for n in names],
-            "names": [";".join(n) for n in names],
-            "highway": hw,
-            "length": pd.to_numeric(pd.Series([r.get("length") for r in rows]), errors="coerce"),
-            "tunnel": [str(r.get("tunnel") or "").lower() in ("yes", "true", "1") for r in rows],
-            "bridge": [str(r.get("bridge") or "").lower() not in ("", "no", "false") for r in rows],
-        },
-        geometry=geoms,
-        crs=g.crs,
-    )
-    key = shapely.to_wkb(shapely.normalize(out.geometry.values))
-    return out[~pd.Series(key).duplicated().to_numpy()].reset_index(drop=True)

@@ -1,8 +1,8 @@
 """Offline OSM import: read an ``.osm.pbf`` extract with pyrosm, one tag query per key.
 
 :func:`read_osm_pbf` maps the polygons of an extract to a project layer (see :mod:`layers.osm`);
-:func:`require_pyrosm` and :func:`query_each_key` are the pyrosm access shared with
-:mod:`layers.osm_entrances_read`.
+:func:`require_pyrosm` and :func:`query_by_key` / :func:`query_each_key` are the pyrosm access shared with
+:mod:`layers.osm_entrances_read` and :mod:`layers.osm_extract_pbf`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import shapely
 from layers.errors import LayerError, Problem
 from layers.osm_mapping import DEFAULT_TAGS, What, check_what, map_osm_features
 
-__all__ = ["query_each_key", "read_osm_pbf", "require_pyrosm"]
+__all__ = ["query_by_key", "query_each_key", "read_osm_pbf", "require_pyrosm"]
 
 
 def require_pyrosm(where: str) -> ModuleType:
@@ -35,16 +35,16 @@ def require_pyrosm(where: str) -> ModuleType:
     return pyrosm
 
 
-def query_each_key(
+def query_by_key(
     osm: Any, filters: Mapping[str, Any], *, quiet: str = "Could not find any", **kwargs: Any
-) -> list[gpd.GeoDataFrame]:
-    """The non-empty results of one ``get_data_by_custom_criteria`` query per filter key.
+) -> dict[str, gpd.GeoDataFrame]:
+    """The non-empty result of one ``get_data_by_custom_criteria`` query per filter key, by key.
 
     One query per key because pyrosm drops a feature whose *other* filter key has an unlisted value
     (e.g. leisure=park with landuse=grass under a landuse=[recreation_ground] filter). Warnings whose
     message starts with ``quiet`` are silenced (``""``: all). ``kwargs`` go to pyrosm.
     """
-    parts = []
+    found = {}
     for key, values in filters.items():
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=quiet)
@@ -52,8 +52,15 @@ def query_each_key(
                 custom_filter={key: values}, filter_type="keep", **kwargs
             )
         if part is not None and len(part):
-            parts.append(part)
-    return parts
+            found[key] = part
+    return found
+
+
+def query_each_key(
+    osm: Any, filters: Mapping[str, Any], *, quiet: str = "Could not find any", **kwargs: Any
+) -> list[gpd.GeoDataFrame]:
+    """The non-empty results of :func:`query_by_key`, in filter order."""
+    return list(query_by_key(osm, filters, quiet=quiet, **kwargs).values())
 
 
 def _check_bbox(bbox: Sequence[float], name: str) -> list[float]:

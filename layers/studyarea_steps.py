@@ -17,7 +17,8 @@ import pandas as pd
 import shapely
 
 from layers.errors import LayerError, Problem
-from layers.osm_extract import Extract, read_graphml_edges
+from layers.graphml_streets import read_street_edges
+from layers.osm_extract import Extract
 from layers.repair import Tally, polygonal
 from layers.schema import SCHEMAS
 from layers.studyarea import DATA_ROOT, StudyArea, check_area_name
@@ -89,7 +90,7 @@ def network_edges(
         raise LayerError(
             [Problem(str(spath), None, None, "street network: expected an OSMnx .graphml file")]
         )
-    edges = read_graphml_edges(spath)
+    edges = read_street_edges(spath)
     mode = network_mode or ("walk" if "walk" in spath.name.lower() else "drive")
     network = {
         "path": "network.graphml",

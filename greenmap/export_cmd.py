@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_UNAVAILABLE = 0, 1, 2, 3
+from greenmap.cli_common import EXIT_INPUT, EXIT_OK, EXIT_UNAVAILABLE
 
 __all__ = ["add_data_parser", "add_export_parser", "cmd_data", "cmd_export", "main"]
 

@@ -41,7 +41,7 @@ def cmd_coverage_dask(args: argparse.Namespace) -> int:
 def _official(area: StudyArea) -> list[str]:
     """Notes of the area's officially reported figures (none when it has no indicators table)."""
     from greenmap import analysis
-    from greenmap.tables import official_notes
+    from greenmap.table_notes import official_notes
 
     if "indicators" not in area.layers:
         return []
@@ -56,7 +56,8 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from greenmap.tables import emit_coverage, input_notes
+    from greenmap.table_notes import input_notes
+    from greenmap.tables import emit_coverage
     from layers.rules import load_rule
 
     # progress on stderr, only on a terminal (tqdm disable=None); loading and computing can take

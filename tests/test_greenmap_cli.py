@@ -230,7 +230,7 @@ def test_coverage_notes_give_the_official_figures_as_reported(
 
 
 def test_official_notes_skip_targets_and_empty_series() -> None:
-    from greenmap.tables import official_notes
+    from greenmap.table_notes import official_notes
 
     assert official_notes(pd.DataFrame()) == []
     r = analysis.reported_series()

@@ -134,7 +134,9 @@ def official_notes(reported: pd.DataFrame) -> list[str]:
     """One note per reported indicator: its latest actual and expected figures as published, cited.
 
     ``reported`` is :func:`greenmap.analysis.reported_series`. The figures are never recomputed;
-    the note says that the rate above is this tool's measurement on the area's own layers.
+    the note says that the rate above is this tool's measurement on the area's own layers. A
+    row's ``note`` (the fact table's caveat: scope not stated, calculation base changed …) follows
+    its figure in brackets.
 
     >>> r = pd.DataFrame({"indicator_id": ["a", "a"], "name_zh": ["覆盖率", "覆盖率"],
     ...     "year": [2021, 2025], "value": [98.05, 99.98], "kind": ["actual", "expected"],
@@ -163,7 +165,12 @@ def official_notes(reported: pd.DataFrame) -> list[str]:
                 if isinstance(lines, str) and lines:
                     first = lines.split(";")[0]
                     where += f" {'lines' if '-' in first else 'line'} {first}"
-            figs.append(f"{float(r['value']):g} % ({int(r['year'])} {kind}; {where})")
+            caveat = r.get("note")
+            # the fact table's caveat (scope not stated, base changed …) travels with the figure
+            caveat = (
+                f" [{str(caveat).strip()}]" if isinstance(caveat, str) and caveat.strip() else ""
+            )
+            figs.append(f"{float(r['value']):g} % ({int(r['year'])} {kind}; {where}){caveat}")
         if figs:
             name = str(part["name_zh"].iloc[0])
             out.append(

@@ -66,3 +66,22 @@ def test_official_notes_take_the_latest_actual_and_expected() -> None:
     (note,) = official_notes(r)
     assert "98.05 % (2021 actual; 乙, 2.txt lines 7-9)" in note
     assert "97.18" not in note and "100" not in note  # older actual and the target left out
+
+
+def test_official_notes_carry_the_fact_tables_caveat() -> None:
+    r = pd.DataFrame(
+        {
+            "indicator_id": ["a", "a"],
+            "name_zh": ["覆盖率"] * 2,
+            "year": [2022, 2025],
+            "value": [97.73, 99.98],
+            "kind": ["actual", "expected"],
+            "source": ["news", "《报告》"],
+            "source_file": [None, "4.txt"],
+            "source_lines": [None, "73"],
+            "note": ["Scope not stated. Confidence M.", "  "],
+        }
+    )
+    (note,) = official_notes(r)
+    assert "97.73 % (2022 actual; news) [Scope not stated. Confidence M.]" in note
+    assert note.endswith("99.98 % (2025 expected; 《报告》, 4.txt line 73)")  # blank note: nothing

@@ -101,7 +101,7 @@ class PanelMixin(CachedService):
             if "year" in ind.columns:
                 ind = ind.sort_values(["year", "indicator_id"], kind="stable")
             cols = ["indicator_id", "name_zh", "year", "value", "unit", "kind", "binding", "scope"]
-            cols += ["source", "note"]
+            cols += ["source", "source_file", "source_lines", "note"]
             return records(ind, cols)
 
         return list(self.cached("reported", make))

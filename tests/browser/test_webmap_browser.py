@@ -160,3 +160,27 @@ def test_screenshot(page: Any, live_server: str) -> None:
     out = ARTIFACTS / "webmap.png"
     page.screenshot(path=str(out))
     assert out.stat().st_size > 10_000
+
+
+def test_reported_figures_show_their_citation_and_caveat(page: Any, live_server: str) -> None:
+    open_map(page, live_server + "/")
+    reported = _config(page)["reported"]
+    sd = _config(page)["subdistricts"][0]
+    page.select_option("#gm-sd", sd["code"])
+    box = page.locator(".gm-reported-sources")
+    assert box.count() == 1
+    box.locator("summary").click()
+    items = box.locator("li")
+    assert items.count() == len(reported)
+    # it stays open when the panel is redrawn (another 街道)
+    page.select_option("#gm-sd", _config(page)["subdistricts"][1]["code"])
+    page.wait_for_timeout(500)
+    assert page.locator(".gm-reported-sources").evaluate("d => d.open")
+    box = page.locator(".gm-reported-sources")
+    # every figure's footnote number and its citation, visible, not only as a hover title
+    text = box.inner_text()
+    row = next(r for r in reported if r["year"] == 2021 and r["kind"] == "actual" and r["source_file"])
+    assert f"{row['source_file']}（行 lines {row['source_lines']}）" in text
+    assert "说明 note: " + row["note"] in text
+    n_sup = page.locator(".gm-reported table sup").count()
+    assert n_sup == len(reported)

@@ -23,6 +23,7 @@
   CFG.rules.forEach(function (r) { RULES[r.id] = r; });
 
   var state = defaultState();
+  var reportedOpen = false; // the panel is redrawn on every change: keep the sources list open once opened
   // Extension points for edit.js (set after this file runs): projectActions(p) -> node or null,
   // the editing buttons shown in the project list and popups for logged-in editors.
   var hooks = { projectActions: null };
@@ -672,12 +673,28 @@
     rep.appendChild(el("h3", { text: "官方公布 reported（全区 district）" }));
     var tbl = el("table", { class: "gm-table" });
     tbl.appendChild(el("tr", null, el("th", { text: "年 year" }), el("th", { text: "值 value" }), el("th", { text: "类型 kind" }), el("th", { text: "口径 scope" })));
-    CFG.reported.forEach(function (r) {
-      var tr = el("tr", { title: r.source || "" }, el("td", { text: r.year }), el("td", { text: fmtNum(r.value, 2) + (r.unit === "%" ? "%" : " " + r.unit) }),
+    // every figure gets a numbered footnote: its citation (file and lines where the fact table has them) and the
+    // fact table's caveat (scope not stated, calculation base changed …), visible, not only on hover
+    var cites = el("ol", { class: "gm-reported-cites" });
+    CFG.reported.forEach(function (r, i) {
+      var tr = el("tr", { title: r.source || "" }, el("td", { text: r.year }),
+        el("td", { text: fmtNum(r.value, 2) + (r.unit === "%" ? "%" : " " + r.unit) }, el("sup", { text: " " + (i + 1) })),
         el("td", { text: r.kind || "" }), el("td", { text: r.scope === "non_historic_blocks" ? "非历史街区 non-historic" : "全部 all land" }));
       tbl.appendChild(tr);
+      // one file cited for several passages: name it once (the lines stay per passage)
+      var files = r.source_file ? String(r.source_file).split(";").filter(function (f, k, a) { return a.indexOf(f) === k; }).join(";") : "";
+      var where = (r.source || "—") + (files ? " · " + files + (r.source_lines ? "（行 lines " + r.source_lines + "）" : "") : "");
+      cites.appendChild(el("li", null, el("span", { class: "gm-cite", text: r.year + " " + (r.kind || "") + ": " + where }),
+        r.note ? el("div", { class: "gm-caveat", text: "说明 note: " + r.note }) : null));
     });
     rep.appendChild(tbl);
+    if (CFG.reported.length) {
+      var det = el("details", { class: "gm-reported-sources" },
+        el("summary", { text: "来源与说明 sources and notes（" + CFG.reported.length + "）" }), cites);
+      det.open = reportedOpen;
+      det.addEventListener("toggle", function () { reportedOpen = det.open; });
+      rep.appendChild(det);
+    }
     panel.appendChild(rep);
     // projects
     var list = CFG.projects.filter(projectVisible);

@@ -179,7 +179,9 @@ def test_reported_figures_show_their_citation_and_caveat(page: Any, live_server:
     box = page.locator(".gm-reported-sources")
     # every figure's footnote number and its citation, visible, not only as a hover title
     text = box.inner_text()
-    row = next(r for r in reported if r["year"] == 2021 and r["kind"] == "actual" and r["source_file"])
+    row = next(
+        r for r in reported if r["year"] == 2021 and r["kind"] == "actual" and r["source_file"]
+    )
     assert f"{row['source_file']}（行 lines {row['source_lines']}）" in text
     assert "说明 note: " + row["note"] in text
     n_sup = page.locator(".gm-reported table sup").count()

@@ -249,7 +249,12 @@ def import_layer(
         (see :func:`replace_geometry`): e.g. OSM boundaries for the 街道 with their published areas kept.
     **load_kwargs
         Passed to :func:`load_file` (``column_map``, ``source_crs``, ``source``, ``geometry_quality``,
-        ``extra``, ``repair``).
+        ``extra``, ``repair``, ``tolerant``).
+
+    A ``residential`` layer is fitted to the area's 街道 first (:func:`layers.io_units.fit_to_units`):
+    parcels without a ``subdistrict_code`` get the code of the 街道 they lie in; tolerant, parcels
+    crossing a boundary are cut and those outside every 街道 dropped (reported); strict, parcels
+    outside every 街道 are rejected.
 
     Returns
     -------
@@ -272,6 +277,14 @@ def import_layer(
     else:
         result = load_file(path, name, area=study, **load_kwargs)
         gdf = result.gdf
+        if name == "residential" and "subdistricts" in study.layers:
+            from layers.io_units import fit_to_units
+
+            units = read_layer("subdistricts", study, user_data=base_dir)
+            gdf, notes = fit_to_units(
+                gdf, units, study, tolerant=bool(load_kwargs.get("tolerant")), label=str(path)
+            )
+            result.changes += notes
     target = _user_layer_path(base_dir, study, name)
     write_layer(gdf, target)
     # Re-read through the strict path so what is stored is exactly what read_layer returns.

@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.residential_units import split_by_units
 from layers.osm_common import OSM_SHORT, dedupe, source_labels, to_wgs
 from layers.osm_extract import Extract, osm_ref, select
 from layers.osm_polygons import BuildContext
-from layers.repair import Tally, polygonal
+from layers.repair import Tally
 
 __all__ = [
     "OSM_SHORT",
@@ -146,34 +147,26 @@ def _residential_frame(
             },
             geometry=gpd.GeoSeries([], crs="EPSG:4326"),
         )
-    tree = shapely.STRtree(unit_m.geometry.values)
-    left, right = tree.query(res_m.geometry.values, predicate="intersects")
-    pieces = shapely.intersection(res_m.geometry.values[left], unit_m.geometry.values[right])
-    pieces = np.array([polygonal(g) for g in pieces], dtype=object)
-    ok = ~shapely.is_empty(pieces) & (shapely.area(pieces) > 0.01)
-    left, right, pieces = left[ok], right[ok], pieces[ok]
-    counts = np.bincount(left, minlength=len(res_m))
-    split = int((counts > 1).sum())
-    if split:
-        tally.note(
-            f"{split} parcels crossing a 街道 boundary split into one piece per 街道 (id@code)"
-        )
-    refs = res_m["ref"].to_numpy(dtype=object)
-    codes = unit_m["code"].to_numpy(dtype=object)
-    ids = np.array(
-        [
-            f"{refs[i]}@{codes[j]}" if counts[i] > 1 else refs[i]
-            for i, j in zip(left, right, strict=True)
-        ],
-        dtype=object,
+    cut = split_by_units(
+        gpd.GeoDataFrame(
+            {"parcel_id": res_m["ref"].to_numpy(dtype=object)},
+            geometry=res_m.geometry.values,
+            crs=metric_crs,
+        ),
+        unit_m,
     )
-    ids = dedupe(ids, tally)
-    src = source_labels(extract, res_m, left)
+    if len(cut.split):
+        tally.note(
+            f"{len(cut.split)} parcels crossing a 街道 boundary split into one piece per 街道 (id@code)"
+        )
+    ids = dedupe(cut.pieces["parcel_id"].to_numpy(dtype=object), tally)
+    src = source_labels(extract, res_m, cut.row)
+    pieces = cut.pieces.geometry.values
     tally.kept = len(ids)
     return gpd.GeoDataFrame(
         {
             "parcel_id": ids,
-            "subdistrict_code": codes[right],
+            "subdistrict_code": cut.pieces["subdistrict_code"].to_numpy(dtype=object),
             "population": np.nan,
             "source": src,
             "geometry_quality": quality,
